@@ -1,0 +1,56 @@
+//! `nexsuj`: the one binary of the suite. Each subcommand lives in its own module; errors
+//! are printed as one line and turned into a non-zero exit code, never a panic.
+
+mod create;
+mod info;
+mod progress;
+mod units;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// nexsuj — a BitTorrent suite: torrents, tracker, private-tracker site, client.
+#[derive(Parser)]
+#[command(name = "nexsuj", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a .torrent file from a file or directory.
+    Create(create::CreateArgs),
+    /// Show what a .torrent file or magnet link holds.
+    Info(info::InfoArgs),
+    /// Check downloaded data against a .torrent file.
+    Verify(verify::VerifyArgs),
+}
+
+/// How a command ended when it did not fail outright.
+pub enum Outcome {
+    /// Everything fine: exit 0.
+    Ok,
+    /// The command ran but found a problem (bad data): exit 1.
+    Problems,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Create(args) => create::run(args),
+        Command::Info(args) => info::run(args),
+        Command::Verify(args) => verify::run(args),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Problems) => ExitCode::from(1),
+        Err(e) => {
+            // `{:#}` joins the context chain on one line: what, where, why.
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
