@@ -139,8 +139,13 @@ pub enum DecodeErrorKind {
 }
 
 /// A decoding error: what, at which byte offset, under which key path.
+///
+/// Boxed, so that the decoder's `Result`s stay small on the hot path where nothing fails.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeError {
+pub struct DecodeError(Box<ErrorInner>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ErrorInner {
     kind: DecodeErrorKind,
     offset: Option<usize>,
     path: KeyPath,
@@ -148,63 +153,63 @@ pub struct DecodeError {
 
 impl DecodeError {
     pub(crate) fn new(kind: DecodeErrorKind, offset: usize) -> Self {
-        Self {
+        Self(Box::new(ErrorInner {
             kind,
             offset: Some(offset),
             path: KeyPath::default(),
-        }
+        }))
     }
 
     pub(crate) fn without_offset(kind: DecodeErrorKind) -> Self {
-        Self {
+        Self(Box::new(ErrorInner {
             kind,
             offset: None,
             path: KeyPath::default(),
-        }
+        }))
     }
 
     /// What went wrong.
     pub fn kind(&self) -> &DecodeErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// Byte offset in the input where the problem was found, when known.
     pub fn offset(&self) -> Option<usize> {
-        self.offset
+        self.0.offset
     }
 
     /// Key path of the value that failed, outermost first.
     pub fn path(&self) -> &KeyPath {
-        &self.path
+        &self.0.path
     }
 
     /// Errors bubble up from the innermost value, so segments are pushed inner-first and
     /// put in order once, by `finish_path`.
     pub(crate) fn push_segment(mut self, seg: PathSegment) -> Self {
-        self.path.0.push(seg);
+        self.0.path.0.push(seg);
         self
     }
 
     pub(crate) fn finish_path(mut self) -> Self {
-        self.path.0.reverse();
+        self.0.path.0.reverse();
         self
     }
 
     pub(crate) fn set_offset_if_unknown(&mut self, offset: usize) {
-        if self.offset.is_none() {
-            self.offset = Some(offset);
+        if self.0.offset.is_none() {
+            self.0.offset = Some(offset);
         }
     }
 }
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.kind)?;
-        if let Some(off) = self.offset {
+        write!(f, "{}", self.0.kind)?;
+        if let Some(off) = self.0.offset {
             write!(f, " at byte {off}")?;
         }
-        if !self.path.is_empty() {
-            write!(f, " (in {})", self.path)?;
+        if !self.0.path.is_empty() {
+            write!(f, " (in {})", self.0.path)?;
         }
         Ok(())
     }

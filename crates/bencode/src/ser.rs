@@ -311,37 +311,27 @@ impl ser::SerializeMap for DictSerializer<'_> {
     }
 }
 
-impl ser::SerializeStruct for DictSerializer<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), EncodeError> {
-        self.push_key(key.as_bytes());
-        self.push_value(value)
-    }
-    fn end(self) -> Result<(), EncodeError> {
-        self.finish()
-    }
+macro_rules! struct_impl {
+    ($trait:ident) => {
+        impl ser::$trait for DictSerializer<'_> {
+            type Ok = ();
+            type Error = EncodeError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), EncodeError> {
+                self.push_key(key.as_bytes());
+                self.push_value(value)
+            }
+            fn end(self) -> Result<(), EncodeError> {
+                self.finish()
+            }
+        }
+    };
 }
-
-impl ser::SerializeStructVariant for DictSerializer<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), EncodeError> {
-        self.push_key(key.as_bytes());
-        self.push_value(value)
-    }
-    fn end(self) -> Result<(), EncodeError> {
-        self.finish()
-    }
-}
+struct_impl!(SerializeStruct);
+struct_impl!(SerializeStructVariant);
 
 /// Accepts only strings and bytes, the two things a dictionary key may be.
 struct KeySerializer<'o> {

@@ -140,6 +140,11 @@ impl<'a> Dict<'a> {
 
     /// The value under `key`.
     pub fn get(&self, key: &[u8]) -> Option<&Value<'a>> {
+        // Most dictionaries (file entries, peers) have a handful of keys: a linear scan that
+        // compares lengths first beats a binary search there.
+        if self.entries.len() <= 8 {
+            return self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+        }
         self.entries
             .binary_search_by(|(k, _)| (*k).cmp(key))
             .ok()

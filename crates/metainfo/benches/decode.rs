@@ -127,65 +127,68 @@ fn summary_filter() -> Option<String> {
     Some(filter)
 }
 
-/// Median time of one run of `k` on `bytes`: batches of at least 20 ms, 11 of them.
-fn median_ns(k: &Contender, bytes: &[u8]) -> f64 {
+/// Runs `k` on `bytes` `iters` times and returns the mean time of one run in nanoseconds.
+fn batch(k: &Contender, bytes: &[u8], iters: u32) -> f64 {
+    let t = Instant::now();
+    for _ in 0..iters {
+        (k.run)(bytes);
+    }
+    t.elapsed().as_nanos() as f64 / f64::from(iters)
+}
+
+/// Runs per batch so that one batch takes at least 20 ms.
+fn calibrate(k: &Contender, bytes: &[u8]) -> u32 {
     let mut iters = 1u32;
-    loop {
-        let t = Instant::now();
-        for _ in 0..iters {
-            (k.run)(bytes);
-        }
-        if t.elapsed() >= Duration::from_millis(20) || iters >= 1 << 24 {
-            break;
-        }
+    while batch(k, bytes, iters) * f64::from(iters) < 20e6 && iters < 1 << 24 {
         iters *= 2;
     }
-    let mut per_iter: Vec<f64> = (0..11)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..iters {
-                (k.run)(bytes);
-            }
-            t.elapsed().as_nanos() as f64 / f64::from(iters)
+    iters
+}
+
+/// Median time per run of each contender. Batches take turns (one of each contender per round,
+/// 11 rounds), so a slow spell on a shared machine hits every library alike.
+fn medians(picked: &[&Contender], bytes: &[u8]) -> Vec<f64> {
+    let iters: Vec<u32> = picked.iter().map(|k| calibrate(k, bytes)).collect();
+    let mut times = vec![Vec::new(); picked.len()];
+    for _ in 0..11 {
+        for (i, k) in picked.iter().enumerate() {
+            times[i].push(batch(k, bytes, iters[i]));
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut t| {
+            t.sort_by(f64::total_cmp);
+            t[t.len() / 2]
         })
-        .collect();
-    per_iter.sort_by(f64::total_cmp);
-    per_iter[per_iter.len() / 2]
+        .collect()
 }
 
 fn summary(samples: &[Sample], filter: &str) {
-    println!("\nSummary: median time per run (own timing loop, 11 batches of >= 20 ms)");
-    println!("ratio = library time / nexsuj time; above 1.00 means nexsuj is faster\n");
+    println!("\nSummary: median time per run (own loop after criterion: 11 interleaved rounds of");
+    println!(">= 20 ms batches). ratio = library time / nexsuj time; above 1.00x nexsuj is faster.\n");
     println!(
-        "{:<26} {:<15} {:>12} {:>10} {:>8}",
+        "{:<20} {:<15} {:>12} {:>10} {:>8}",
         "group", "library", "median", "MB/s", "ratio"
     );
     for group in ["decode", "torrent"] {
         for s in samples {
             let name = format!("{group}/{}", s.label);
+            // nexsuj is the baseline of every ratio, so it is timed even when filtered out.
             let picked: Vec<&Contender> = CONTENDERS
                 .iter()
-                .filter(|k| k.group == group && format!("{name}/{}", k.library).contains(filter))
+                .filter(|k| k.group == group)
+                .filter(|k| k.library == "nexsuj" || format!("{name}/{}", k.library).contains(filter))
                 .collect();
-            if picked.is_empty() {
+            if picked.len() == 1 && !format!("{name}/nexsuj").contains(filter) {
                 continue;
             }
-            // nexsuj is the baseline of every ratio, so it is timed even when filtered out.
-            let mut base = None;
-            for k in CONTENDERS
-                .iter()
-                .filter(|k| k.group == group && k.library == "nexsuj")
-                .chain(picked)
-            {
-                if base.is_some() && k.library == "nexsuj" {
-                    continue;
-                }
-                let ns = median_ns(k, &s.bytes);
-                let base = *base.get_or_insert(ns);
+            let times = medians(&picked, &s.bytes);
+            for (k, &ns) in picked.iter().zip(&times) {
                 let mb_s = s.bytes.len() as f64 / ns * 1e3;
-                let ratio = ns / base;
+                let ratio = ns / times[0];
                 println!(
-                    "{name:<26} {:<15} {:>12} {mb_s:>10.0} {ratio:>7.2}x",
+                    "{name:<20} {:<15} {:>12} {mb_s:>10.0} {ratio:>7.2}x",
                     k.library,
                     pretty(ns)
                 );

@@ -5,7 +5,7 @@ use bencode::Value;
 
 use crate::error::{MetainfoError, PathProblem, invalid};
 use crate::path::{FilePath, MAX_PATH_DEPTH, check_component};
-use crate::read::{DictReader, wrong};
+use crate::read::{DictReader, KeyBase, wrong};
 
 /// Most files a torrent may list; more is refused as hostile.
 pub const MAX_FILES: usize = 1_000_000;
@@ -77,19 +77,19 @@ fn length(r: &DictReader<'_, '_>) -> Result<u64, MetainfoError> {
     u64::try_from(n).map_err(|_| invalid(r.key("length"), format!("negative length {n}")))
 }
 
-fn string_list<'a>(key: &str, list: &[Value<'a>]) -> Result<Vec<&'a [u8]>, MetainfoError> {
+fn string_list<'a>(list: &[Value<'a>], key: impl Fn() -> String) -> Result<Vec<&'a [u8]>, MetainfoError> {
     list.iter()
         .enumerate()
         .map(|(i, v)| {
             v.as_bytes()
-                .ok_or_else(|| wrong(format!("{key}[{i}]"), "a string", v))
+                .ok_or_else(|| wrong(format!("{}[{i}]", key()), "a string", v))
         })
         .collect()
 }
 
 /// Reads one entry of the v1 `files` list. `path.utf-8` wins over `path` when present.
-fn v1_file(value: &Value<'_>, key: String) -> Result<FileEntry, MetainfoError> {
-    let r = DictReader::new(value, key)?;
+fn v1_file(value: &Value<'_>, index: usize) -> Result<FileEntry, MetainfoError> {
+    let r = DictReader::new(value, KeyBase::Indexed("info.files", index))?;
     let length = length(&r)?;
     let path_key = if r.get("path.utf-8").is_some() {
         "path.utf-8"
@@ -99,15 +99,21 @@ fn v1_file(value: &Value<'_>, key: String) -> Result<FileEntry, MetainfoError> {
     let list = r
         .opt_list(path_key)?
         .ok_or_else(|| crate::error::missing(r.key("path")))?;
-    let parts = string_list(&r.key(path_key), list)?;
+    let parts = string_list(list, || r.key(path_key))?;
     let path = FilePath::from_bytes(&parts).map_err(|e| unsafe_path(r.key(path_key), &parts, e))?;
     let attr = FileAttr::parse(r.opt_bytes("attr")?.unwrap_or_default());
-    let symlink = match r.opt_list("symlink path")? {
-        Some(list) if attr.symlink => {
-            let parts = string_list(&r.key("symlink path"), list)?;
-            Some(FilePath::from_bytes(&parts).map_err(|e| unsafe_path(r.key("symlink path"), &parts, e))?)
-        }
-        _ => None,
+    let symlink = match attr.symlink {
+        true => match r.opt_list("symlink path")? {
+            Some(list) => {
+                let parts = string_list(list, || r.key("symlink path"))?;
+                Some(
+                    FilePath::from_bytes(&parts)
+                        .map_err(|e| unsafe_path(r.key("symlink path"), &parts, e))?,
+                )
+            }
+            None => None,
+        },
+        false => None,
     };
     Ok(FileEntry {
         path,
@@ -130,7 +136,7 @@ pub(crate) fn v1_files(list: &[Value<'_>]) -> Result<Vec<FileEntry>, MetainfoErr
     let mut offset = 0u64;
     let mut out = Vec::with_capacity(list.len());
     for (i, v) in list.iter().enumerate() {
-        let mut f = v1_file(v, format!("info.files[{i}]"))?;
+        let mut f = v1_file(v, i)?;
         f.offset = offset;
         offset = offset
             .checked_add(f.length)
@@ -160,17 +166,17 @@ fn walk_tree<'a>(
     let r = DictReader::new(node, key)?;
     if let Some(leaf) = r.get("") {
         if r.dict.len() != 1 {
-            return Err(invalid(r.path.clone(), "a node is both a file and a directory"));
+            return Err(invalid(r.path(), "a node is both a file and a directory"));
         }
         return tree_leaf(leaf, r.key(""), stack, out);
     }
     if stack.len() >= MAX_PATH_DEPTH {
-        return Err(unsafe_path(r.path.clone(), stack, PathProblem::TooDeep));
+        return Err(unsafe_path(r.path(), stack, PathProblem::TooDeep));
     }
     for (name, child) in r.dict.iter() {
         stack.push(name);
         if let Err(reason) = check_component(name) {
-            return Err(unsafe_path(r.path.clone(), stack, reason));
+            return Err(unsafe_path(r.path(), stack, reason));
         }
         walk_tree(child, r.key(&String::from_utf8_lossy(name)), stack, out)?;
         stack.pop();
@@ -189,7 +195,7 @@ fn tree_leaf(
     }
     let r = DictReader::new(leaf, key)?;
     let length = length(&r)?;
-    let path = FilePath::from_bytes(stack).map_err(|e| unsafe_path(r.path.clone(), stack, e))?;
+    let path = FilePath::from_bytes(stack).map_err(|e| unsafe_path(r.path(), stack, e))?;
     let pieces_root = match r.opt_bytes("pieces root")? {
         Some(root) => Some(
             <[u8; 32]>::try_from(root)

@@ -1,13 +1,46 @@
 //! Typed access to decoded dictionaries, with key paths in every error.
 
+use std::borrow::Cow;
+
 use bencode::{Dict, Value};
 
 use crate::error::{MetainfoError, missing};
 
-/// A dictionary together with its key path, for error messages.
+/// Where a dictionary sits, rendered into a key path only when an error needs it: building
+/// the string for every file of a 10,000-file torrent would cost more than parsing it.
+#[derive(Clone)]
+pub(crate) enum KeyBase {
+    /// A fixed or already built path (`""` for the top level).
+    Path(Cow<'static, str>),
+    /// An element of a list, e.g. `info.files[12]`.
+    Indexed(&'static str, usize),
+}
+
+impl KeyBase {
+    fn render(&self) -> String {
+        match self {
+            Self::Path(p) => p.to_string(),
+            Self::Indexed(list, i) => format!("{list}[{i}]"),
+        }
+    }
+}
+
+impl From<&'static str> for KeyBase {
+    fn from(s: &'static str) -> Self {
+        Self::Path(Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for KeyBase {
+    fn from(s: String) -> Self {
+        Self::Path(Cow::Owned(s))
+    }
+}
+
+/// A dictionary together with where it sits, for error messages.
 pub(crate) struct DictReader<'v, 'a> {
     pub dict: &'v Dict<'a>,
-    pub path: String,
+    base: KeyBase,
 }
 
 pub(crate) fn wrong(key: String, expected: &'static str, v: &Value<'_>) -> MetainfoError {
@@ -19,23 +52,30 @@ pub(crate) fn wrong(key: String, expected: &'static str, v: &Value<'_>) -> Metai
 }
 
 impl<'v, 'a> DictReader<'v, 'a> {
-    pub fn new(value: &'v Value<'a>, path: impl Into<String>) -> Result<Self, MetainfoError> {
-        let path = path.into();
+    pub fn new(value: &'v Value<'a>, base: impl Into<KeyBase>) -> Result<Self, MetainfoError> {
+        let base = base.into();
         match value.as_dict() {
-            Some(dict) => Ok(Self { dict, path }),
-            None => Err(wrong(
-                if path.is_empty() { "the file".into() } else { path },
-                "a dictionary",
-                value,
-            )),
+            Some(dict) => Ok(Self { dict, base }),
+            None => {
+                let path = base.render();
+                let path = if path.is_empty() { "the file".into() } else { path };
+                Err(wrong(path, "a dictionary", value))
+            }
         }
     }
 
+    /// The key path of this dictionary.
+    pub fn path(&self) -> String {
+        self.base.render()
+    }
+
+    /// The key path of `key` inside this dictionary.
     pub fn key(&self, key: &str) -> String {
-        if self.path.is_empty() {
+        let path = self.path();
+        if path.is_empty() {
             key.to_owned()
         } else {
-            format!("{}.{key}", self.path)
+            format!("{path}.{key}")
         }
     }
 

@@ -65,7 +65,7 @@ pub fn verify(
     };
     let mut handles = Vec::with_capacity(info.files.len());
     for (i, f) in info.files.iter().enumerate() {
-        if f.is_pad() || f.length == 0 {
+        if f.is_pad() || f.attr.symlink {
             handles.push(None);
             continue;
         }

@@ -107,11 +107,14 @@ struct TaskState {
     open: OpenFile,
 }
 
-/// The piece being hashed and, for v2, where its file data ends.
+/// The piece being hashed and, for v2, the file that holds it (stream offsets).
 struct Cursor {
     piece: usize,
     end: u64,
+    /// End of the file data within the piece.
     data_end: u64,
+    /// End of the whole file.
+    file_end: u64,
     file_length: u64,
 }
 
@@ -136,17 +139,22 @@ impl TaskState {
     ) -> Result<(), BuildError> {
         let piece_length = layout.piece_length();
         let count = v1.len().max(v2.len());
-        let start = first as u64 * piece_length;
         let end = ((first + count) as u64 * piece_length).min(layout.total());
-        let chunk_len = (end - start).clamp(1, CHUNK_LEN as u64) as usize;
-        self.buf.resize(chunk_len, 0);
+        let mut pos = first as u64 * piece_length;
         let mut cursor = Cursor::at(layout, first, !v2.is_empty());
-        for chunk_start in (start..end).step_by(chunk_len) {
-            let len = (end - chunk_start).min(chunk_len as u64) as usize;
-            let read = layout.read(chunk_start, &mut self.buf[..len], &mut self.open)?;
-            let mut pos = chunk_start;
-            while pos < chunk_start + len as u64 {
-                let take_end = cursor.end.min(chunk_start + len as u64);
+        while pos < end {
+            // Without v1 hashes the padding after a file is never read: it could be most of
+            // the layout when many small files have large pieces.
+            let stop = if v1.is_empty() { cursor.file_end } else { end };
+            let chunk_end = (pos + CHUNK_LEN as u64).min(end).min(stop).max(pos);
+            let len = (chunk_end - pos) as usize;
+            if self.buf.len() < len {
+                self.buf.resize(len, 0);
+            }
+            let read = layout.read(pos, &mut self.buf[..len], &mut self.open)?;
+            let chunk_start = pos;
+            while pos < chunk_end {
+                let take_end = cursor.end.min(chunk_end);
                 let bytes = &self.buf[(pos - chunk_start) as usize..(take_end - chunk_start) as usize];
                 if !v1.is_empty() {
                     self.sha1.update(bytes);
@@ -161,7 +169,15 @@ impl TaskState {
                     cursor = Cursor::at(layout, cursor.piece + 1, !v2.is_empty());
                 }
             }
-            progress(read);
+            if v1.is_empty() && pos >= cursor.file_end && pos < cursor.end {
+                // A v2-only file ended inside its last piece: skip the rest of the piece.
+                self.finish_piece(&cursor, first, piece_length, v1, v2);
+                pos = cursor.end;
+                cursor = Cursor::at(layout, cursor.piece + 1, !v2.is_empty());
+            }
+            if read > 0 {
+                progress(read);
+            }
         }
         Ok(())
     }
@@ -201,16 +217,18 @@ impl Cursor {
                 piece,
                 end,
                 data_end: end,
+                file_end: layout.total(),
                 file_length: 0,
             };
         }
         let owner = layout.owner(start);
         let file_length = layout.files().get(owner).map_or(0, |f| f.length());
-        let data_end = (layout.start(owner) + file_length).min(end);
+        let file_end = layout.start(owner) + file_length;
         Self {
             piece,
             end,
-            data_end,
+            data_end: file_end.min(end),
+            file_end,
             file_length,
         }
     }

@@ -271,6 +271,49 @@ fn v2_only_has_no_v1_keys() {
 }
 
 #[test]
+fn v2_multi_file_skips_padding_of_small_files_in_large_pieces() {
+    let dir = TempDir::new("builder-v2-multi");
+    let root = dir.path().join("m");
+    let mut spec: Vec<(String, usize)> = (0..60)
+        .map(|i| (format!("d{}/f{i:02}", i % 3), 100 + i * 7))
+        .collect();
+    spec.push(("big".into(), 3 * 1024 * 1024 + 5));
+    spec.push(("empty".into(), 0));
+    spec.push(("c-exact".into(), 64 * 1024));
+    let refs: Vec<(&str, usize)> = spec.iter().map(|(n, l)| (n.as_str(), *l)).collect();
+    let written = write_files(&root, &refs);
+    // Hybrid hashes the zeros of its padding files, v2 alone does not read them at all.
+    let runs = [
+        (TorrentVersion::V2, 1 << 24),
+        (TorrentVersion::V2, 1 << 16),
+        (TorrentVersion::Hybrid, 1 << 20),
+    ];
+    for (version, piece_length) in runs {
+        let out = build(
+            TorrentBuilder::new(&root)
+                .piece_length(Some(piece_length))
+                .version(version),
+        );
+        let top = bencode::decode(&out).unwrap();
+        let tree = top.get(b"info").unwrap().get(b"file tree").unwrap();
+        assert_eq!(
+            keys(tree),
+            vec![&b"big"[..], b"c-exact", b"d0", b"d1", b"d2", b"empty"]
+        );
+        for ((name, _), path) in refs.iter().zip(&written) {
+            let components: Vec<&str> = name.split('/').collect();
+            check_leaf(
+                tree,
+                &components,
+                &fs::read(path).unwrap(),
+                piece_length,
+                top.get(b"piece layers"),
+            );
+        }
+    }
+}
+
+#[test]
 fn large_content_spans_tasks_and_chunks() {
     // Several 4 MiB tasks and 1 MiB chunks, and pieces larger than a chunk.
     let dir = TempDir::new("builder-large");

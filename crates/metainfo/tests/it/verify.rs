@@ -72,16 +72,22 @@ fn missing_and_short_files_are_reported() {
     ] {
         let dir = content();
         std::fs::remove_file(dir.path().join("multi/docs/a.txt")).unwrap();
+        std::fs::remove_file(dir.path().join("multi/docs/empty")).unwrap();
         let z = dir.path().join("multi/z");
         std::fs::write(&z, b"short").unwrap();
         let t = load(name);
         let report = verify(&t, dir.path(), &|_| {}).unwrap();
         let names = |idx: &[usize]| {
-            idx.iter()
-                .map(|&i| t.info.files[i].path.to_string())
-                .collect::<Vec<_>>()
+            let mut v: Vec<String> = idx.iter().map(|&i| t.info.files[i].path.to_string()).collect();
+            v.sort();
+            v
         };
-        assert_eq!(names(&report.missing_files), ["docs/a.txt"], "{name}");
+        // An empty file counts too: it is part of the content.
+        assert_eq!(
+            names(&report.missing_files),
+            ["docs/a.txt", "docs/empty"],
+            "{name}"
+        );
         assert_eq!(names(&report.wrong_size_files), ["z"], "{name}");
         assert!(!report.bad_pieces.is_empty());
     }

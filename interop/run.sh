@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Interop tests: nexsuj against real programs (libtorrent, transmission, mktorrent).
+#
+#   bash interop/run.sh [SUITE ...]      # every suite, or only the named ones
+#
+# Uses the nexsuj binary in $NEXSUJ (default target/release/nexsuj); builds nothing itself.
+# A suite is a script in this folder that reads $NEXSUJ, cleans up after itself and exits non-zero on failure.
+# To add one (tracker, site, ...): write the script, add a `suite_NAME` function below and list NAME in SUITES.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+
+SUITES=(metainfo)
+
+# create / info / verify against libtorrent, transmission-show/-create and mktorrent
+suite_metainfo() { /usr/bin/python3 "$here/metainfo.py"; }
+
+selected=("$@")
+[[ ${#selected[@]} -gt 0 ]] || selected=("${SUITES[@]}")
+for suite in "${selected[@]}"; do
+    if ! declare -F "suite_$suite" >/dev/null; then
+        echo "error: unknown interop suite '$suite' (known: ${SUITES[*]})" >&2
+        exit 1
+    fi
+done
+
+nexsuj=${NEXSUJ:-$repo/target/release/nexsuj}
+if [[ ! -x $nexsuj ]]; then
+    echo "error: no nexsuj binary at $nexsuj; build it with 'cargo build --release -p nexsuj' or set NEXSUJ" >&2
+    exit 1
+fi
+NEXSUJ=$(cd "$(dirname "$nexsuj")" && pwd)/$(basename "$nexsuj")
+export NEXSUJ
+
+bash "$here/setup.sh"
+
+cd "$repo"
+failed=()
+for suite in "${selected[@]}"; do
+    echo "-- interop suite: $suite (NEXSUJ=$NEXSUJ)"
+    "suite_$suite" || failed+=("$suite")
+done
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+    echo "interop: failed: ${failed[*]}" >&2
+    exit 1
+fi
+echo "interop: passed: ${selected[*]}"
