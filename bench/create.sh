@@ -67,7 +67,7 @@ json_field() { /usr/bin/python3 -c "import json, sys; print(json.load(open(sys.a
 declare -A median
 if command -v hyperfine >/dev/null; then
     for name in "${names[@]}"; do
-        hyperfine --runs "$runs" --style basic --command-name "$name" \
+        hyperfine --runs "$runs" --warmup 1 --style basic --command-name "$name" \
             --prepare "rm -f $tmp/$name.torrent" --output null \
             --export-json "$tmp/$name.json" "${cmds[$name]}" >&2
         median[$name]=$(json_field "$tmp/$name.json" '["results"][0]["median"]')
@@ -76,7 +76,7 @@ else
     echo "hyperfine not found: timing with a plain loop" >&2
     for name in "${names[@]}"; do
         times=()
-        for ((i = 0; i < runs; i++)); do
+        for ((i = -1; i < runs; i++)); do # run -1 is a warm-up, not timed
             rm -f "$tmp/$name.torrent"
             start=$(date +%s.%N)
             if ! ${cmds[$name]} >/dev/null 2>"$tmp/stderr"; then
@@ -85,7 +85,7 @@ else
                 exit 1
             fi
             end=$(date +%s.%N)
-            times+=("$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')")
+            ((i < 0)) || times+=("$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')")
         done
         median[$name]=$(printf '%s\n' "${times[@]}" | sort -g |
             awk '{ t[NR] = $1 } END { print (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2 }')

@@ -92,7 +92,7 @@ pub fn run(args: CreateArgs) -> Result<Outcome> {
     if let Some(h) = t.info_hash_v2() {
         hashes.push(format!("v2 {h}"));
     }
-    eprintln!(
+    crate::output::stderr_line(&format!(
         "wrote {}: {} in {} files, {} pieces of {}, info-hash {}",
         output.display(),
         human(t.info.total_size()),
@@ -100,7 +100,7 @@ pub fn run(args: CreateArgs) -> Result<Outcome> {
         t.info.num_pieces(),
         human(t.info.piece_length),
         hashes.join(", ")
-    );
+    ));
     Ok(Outcome::Ok)
 }
 

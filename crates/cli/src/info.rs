@@ -59,9 +59,9 @@ pub fn run(args: InfoArgs) -> Result<Outcome> {
         torrent_json(&load(Path::new(&args.target))?)
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        crate::output::stdout(&(serde_json::to_string_pretty(&json)? + "\n"))?;
     } else {
-        print_text(&json);
+        crate::output::stdout(&render_text(&json))?;
     }
     Ok(Outcome::Ok)
 }
@@ -75,7 +75,7 @@ pub fn load(path: &Path) -> Result<Torrent> {
         Err(MetainfoError::Bencode(e))
             if matches!(e.kind(), bencode::DecodeErrorKind::UnsortedKey { .. }) =>
         {
-            eprintln!("warning: {}: {e}; reading it leniently", path.display());
+            crate::output::stderr_line(&format!("warning: {}: {e}; reading it leniently", path.display()));
             Torrent::from_bytes_with(&bytes, Strictness::Lenient).with_context(|| context(path))
         }
         Err(e) => Err(e).with_context(|| context(path)),
@@ -143,23 +143,22 @@ fn magnet_json(m: &Magnet) -> InfoJson {
     }
 }
 
-fn print_text(j: &InfoJson) {
-    let row = |k: &str, v: &str| println!("{k:<14}{v}");
-    row("name", j.name.as_deref().unwrap_or("(unknown)"));
+fn render_text(j: &InfoJson) -> String {
+    let mut rows: Vec<(&str, String)> = vec![("name", j.name.clone().unwrap_or_else(|| "(unknown)".into()))];
     if let Some(v) = j.version {
-        row("version", v);
+        rows.push(("version", v.into()));
     }
     if let Some(h) = &j.info_hash_v1 {
-        row("info-hash v1", h);
+        rows.push(("info-hash v1", h.clone()));
     }
     if let Some(h) = &j.info_hash_v2 {
-        row("info-hash v2", h);
+        rows.push(("info-hash v2", h.clone()));
     }
     if let Some(size) = j.total_size {
-        row("size", &format!("{} ({size} bytes)", human(size)));
+        rows.push(("size", format!("{} ({size} bytes)", human(size))));
     }
     if let (Some(n), Some(pl)) = (j.num_pieces, j.piece_length) {
-        row("pieces", &format!("{n} × {}", human(pl)));
+        rows.push(("pieces", format!("{n} × {}", human(pl))));
     }
     if j.private {
         let source = j
@@ -167,37 +166,36 @@ fn print_text(j: &InfoJson) {
             .as_deref()
             .map(|s| format!(", source {s}"))
             .unwrap_or_default();
-        row("private", &format!("yes{source}"));
+        rows.push(("private", format!("yes{source}")));
     }
     for (i, tier) in j.announce_list.iter().enumerate() {
-        row(
+        rows.push((
             if i == 0 { "trackers" } else { "" },
-            &format!("tier {}: {}", i + 1, tier.join(" ")),
-        );
+            format!("tier {}: {}", i + 1, tier.join(" ")),
+        ));
     }
-    if j.announce_list.is_empty() {
-        if let Some(a) = &j.announce {
-            row("tracker", a);
-        }
+    if let (true, Some(a)) = (j.announce_list.is_empty(), &j.announce) {
+        rows.push(("tracker", a.clone()));
     }
     for (i, w) in j.web_seeds.iter().enumerate() {
-        row(if i == 0 { "web seeds" } else { "" }, w);
+        rows.push((if i == 0 { "web seeds" } else { "" }, w.clone()));
     }
     if let Some(c) = &j.created_by {
-        row("created by", c);
+        rows.push(("created by", c.clone()));
     }
     if let Some(d) = j.creation_date {
-        row("created", &utc_date(d));
+        rows.push(("created", utc_date(d)));
     }
     if let Some(c) = &j.comment {
-        row("comment", c);
+        rows.push(("comment", c.clone()));
     }
+    let mut text: String = rows.iter().map(|(k, v)| format!("{k:<14}{v}\n")).collect();
     let real: Vec<&FileJson> = j.files.iter().filter(|f| !f.pad).collect();
     if !real.is_empty() {
-        println!("files ({}):", real.len());
+        text += &format!("files ({}):\n", real.len());
         for f in real {
-            println!("  {:>12}  {}", human(f.length), f.path);
+            text += &format!("  {:>12}  {}\n", human(f.length), f.path);
         }
     }
-    row("magnet", &j.magnet);
+    text + &format!("{:<14}{}\n", "magnet", j.magnet)
 }

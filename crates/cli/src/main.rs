@@ -3,6 +3,7 @@
 
 mod create;
 mod info;
+mod output;
 mod progress;
 mod units;
 mod verify;
@@ -47,9 +48,10 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Problems) => ExitCode::from(1),
+        Err(e) if e.is::<output::OutputClosed>() => ExitCode::SUCCESS,
         Err(e) => {
             // `{:#}` joins the context chain on one line: what, where, why.
-            eprintln!("error: {e:#}");
+            output::stderr_line(&format!("error: {e:#}"));
             ExitCode::from(2)
         }
     }

@@ -55,35 +55,33 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
         wrong_size_files: names(&report.wrong_size_files),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&j)?);
+        crate::output::stdout(&(serde_json::to_string_pretty(&j)? + "\n"))?;
     } else {
-        print_text(&j);
+        crate::output::stdout(&render_text(&j))?;
     }
     Ok(if j.ok { Outcome::Ok } else { Outcome::Problems })
 }
 
-fn print_text(j: &VerifyJson) {
+fn render_text(j: &VerifyJson) -> String {
     if j.ok {
-        println!("ok: all {} pieces match", j.num_pieces);
-        return;
+        return format!("ok: all {} pieces match\n", j.num_pieces);
     }
+    let mut text = String::new();
     if !j.bad_pieces.is_empty() {
-        println!(
-            "{} of {} pieces do not match: {}",
-            j.bad_pieces.len(),
-            j.num_pieces,
-            ranges(&j.bad_pieces)
-        );
+        let (bad, all, which) = (j.bad_pieces.len(), j.num_pieces, ranges(&j.bad_pieces));
+        text += &format!("{bad} of {all} pieces do not match: {which}\n");
     }
-    for (label, list) in [
+    let lists = [
         ("missing", &j.missing_files),
         ("wrong size", &j.wrong_size_files),
         ("damaged", &j.bad_files),
-    ] {
+    ];
+    for (label, list) in lists {
         for f in list {
-            println!("{label}: {f}");
+            text += &format!("{label}: {f}\n");
         }
     }
+    text
 }
 
 /// `0-3, 7, 9-10`: bad pieces are usually runs.

@@ -217,3 +217,43 @@ fn errors_are_one_line() {
     let e = one_line_error(&nexsuj(&["verify", "junk.torrent", "."], dir.path()));
     assert!(e.contains("junk.torrent"), "{e}");
 }
+
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    // `nexsuj info big.torrent | head -1`: the reader goes away while we still write.
+    let dir = TempDir::new("cli-pipe");
+    let names: Vec<String> = (0..3000)
+        .map(|i| format!("many/file-with-a-long-name-{i:05}.txt"))
+        .collect();
+    let files: Vec<(&str, usize)> = names.iter().map(|n| (n.as_str(), 1)).collect();
+    write_files(dir.path(), &files);
+    assert!(
+        nexsuj(
+            &["create", "many", "-t", "http://a/", "-o", "m.torrent"],
+            dir.path()
+        )
+        .status
+        .success()
+    );
+    for extra in [None, Some("--json")] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nexsuj"));
+        cmd.args(["info", "m.torrent"])
+            .args(extra)
+            .current_dir(dir.path());
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // More than a pipe buffer of output, and nobody reading it.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
