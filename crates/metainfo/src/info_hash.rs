@@ -102,7 +102,8 @@ pub fn from_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
     Some(out)
 }
 
-fn hex_digit(c: u8) -> Option<u8> {
+/// The value of one hex digit, either case.
+pub(crate) fn hex_digit(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
         b'a'..=b'f' => Some(c - b'a' + 10),

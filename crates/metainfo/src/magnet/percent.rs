@@ -1,5 +1,7 @@
 //! Percent-encoding of magnet parameter values (RFC 3986 §2.1).
 
+pub(super) use crate::info_hash::hex_digit;
+
 /// Escapes every byte of `s` outside the RFC 3986 unreserved set (`A–Z a–z 0–9 - . _ ~`) and
 /// outside `keep`, as `%XX` with uppercase hex digits.
 pub(super) fn encode(s: &str, keep: &[u8]) -> String {
@@ -45,16 +47,6 @@ pub(super) fn decode(s: &str, plus_as_space: bool) -> Result<Vec<u8>, usize> {
         }
     }
     Ok(out)
-}
-
-/// The value of one hex digit, either case.
-pub(super) fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
 }
 
 fn is_unreserved(b: u8) -> bool {
