@@ -1,0 +1,209 @@
+//! Upload/download accounting for private trackers (the Ocelot model): each announce's
+//! absolute counters become deltas against the peer's previous announce, deltas are summed in
+//! memory per (user, torrent), and the site drains the sums into its database in one
+//! transaction every few seconds. The tracker never talks to the database itself.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use tracker_proto::common::{InfoHash, Transfer};
+
+use crate::access::UserId;
+
+/// What one announce adds to a user's totals on one torrent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delta {
+    /// Bytes uploaded since the previous announce of the same peer.
+    pub uploaded: u64,
+    /// Bytes downloaded since the previous announce of the same peer.
+    pub downloaded: u64,
+    /// True when a jump was larger than the cap and was cut down to it (worth a log line).
+    pub capped: bool,
+}
+
+/// Computes the delta between a peer's previous and current counters.
+///
+/// A counter that went backwards means the client restarted its session: the new value is
+/// all new traffic, never a negative delta. A delta above `cap` bytes (an absurd jump, a
+/// cheat or a bug) is cut to `cap`.
+pub fn delta(previous: Option<Transfer>, current: Transfer, cap: u64) -> Delta {
+    let step = |prev: Option<u64>, now: u64| match prev {
+        Some(p) if now >= p => now - p,
+        _ => now,
+    };
+    let up = step(previous.map(|p| p.uploaded), current.uploaded);
+    let down = step(previous.map(|p| p.downloaded), current.downloaded);
+    Delta {
+        uploaded: up.min(cap),
+        downloaded: down.min(cap),
+        capped: up > cap || down > cap,
+    }
+}
+
+/// Summed traffic of one user on one torrent since the last drain.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sums {
+    /// Bytes uploaded.
+    pub uploaded: u64,
+    /// Bytes downloaded.
+    pub downloaded: u64,
+    /// `completed` events (snatches).
+    pub completions: u32,
+    /// Announces folded in.
+    pub announces: u32,
+}
+
+/// The accumulator is full: the site's flushes are not keeping up. The caller refuses the
+/// announce (backpressure) rather than letting memory grow without bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("accounting queue full ({0} entries waiting for the database)")]
+pub struct QueueFull(pub usize);
+
+/// In-memory sums per (user, torrent), bounded by a number of distinct entries.
+#[derive(Debug)]
+pub struct Accumulator {
+    limit: usize,
+    sums: Mutex<HashMap<(UserId, InfoHash), Sums>>,
+}
+
+impl Accumulator {
+    /// An accumulator holding at most `limit` distinct (user, torrent) entries between drains.
+    pub fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            sums: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Adds one announce's delta (and whether it was a `completed` event).
+    pub fn add(&self, user: UserId, torrent: InfoHash, d: Delta, completed: bool) -> Result<(), QueueFull> {
+        let mut sums = self.sums.lock().unwrap_or_else(|e| e.into_inner());
+        let len = sums.len();
+        let key = (user, torrent);
+        if len >= self.limit && !sums.contains_key(&key) {
+            return Err(QueueFull(len));
+        }
+        let s = sums.entry(key).or_default();
+        s.uploaded = s.uploaded.saturating_add(d.uploaded);
+        s.downloaded = s.downloaded.saturating_add(d.downloaded);
+        s.completions += u32::from(completed);
+        s.announces += 1;
+        Ok(())
+    }
+
+    /// Takes everything summed so far, leaving the accumulator empty. If writing the batch
+    /// fails, hand it back with [`restore`](Self::restore) so nothing is lost.
+    pub fn drain(&self) -> Vec<((UserId, InfoHash), Sums)> {
+        let mut sums = self.sums.lock().unwrap_or_else(|e| e.into_inner());
+        sums.drain().collect()
+    }
+
+    /// Puts a batch that could not be written back (merging with what arrived since).
+    pub fn restore(&self, batch: Vec<((UserId, InfoHash), Sums)>) {
+        let mut sums = self.sums.lock().unwrap_or_else(|e| e.into_inner());
+        for (key, b) in batch {
+            let s = sums.entry(key).or_default();
+            s.uploaded = s.uploaded.saturating_add(b.uploaded);
+            s.downloaded = s.downloaded.saturating_add(b.downloaded);
+            s.completions += b.completions;
+            s.announces += b.announces;
+        }
+    }
+
+    /// Entries waiting (for metrics).
+    pub fn len(&self) -> usize {
+        self.sums.lock().map(|s| s.len()).unwrap_or(0)
+    }
+
+    /// True when nothing is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(uploaded: u64, downloaded: u64) -> Transfer {
+        Transfer {
+            uploaded,
+            downloaded,
+            left: 0,
+        }
+    }
+
+    #[test]
+    fn deltas_from_absolute_counters() {
+        assert_eq!(
+            delta(None, t(100, 50), u64::MAX),
+            Delta {
+                uploaded: 100,
+                downloaded: 50,
+                capped: false
+            }
+        );
+        assert_eq!(
+            delta(Some(t(100, 50)), t(150, 80), u64::MAX),
+            Delta {
+                uploaded: 50,
+                downloaded: 30,
+                capped: false
+            }
+        );
+        // A restart (counters went backwards) starts a new session: no negative delta.
+        assert_eq!(
+            delta(Some(t(1000, 500)), t(10, 5), u64::MAX),
+            Delta {
+                uploaded: 10,
+                downloaded: 5,
+                capped: false
+            }
+        );
+        // An absurd jump is capped.
+        let d = delta(Some(t(0, 0)), t(10 << 40, 3), 1 << 30);
+        assert_eq!((d.uploaded, d.downloaded, d.capped), (1 << 30, 3, true));
+    }
+
+    #[test]
+    fn sums_drain_and_restore() {
+        let acc = Accumulator::new(2);
+        let (u, h) = (UserId(7), InfoHash([1; 20]));
+        let d = Delta {
+            uploaded: 10,
+            downloaded: 20,
+            capped: false,
+        };
+        acc.add(u, h, d, false).unwrap();
+        acc.add(u, h, d, true).unwrap();
+        acc.add(UserId(8), h, d, false).unwrap();
+        assert_eq!(acc.add(UserId(9), h, d, false), Err(QueueFull(2)));
+        acc.add(u, h, d, false).unwrap(); // existing entries still accepted when full
+        let batch = acc.drain();
+        assert!(acc.is_empty());
+        let mine = batch.iter().find(|(k, _)| *k == (u, h)).unwrap().1;
+        assert_eq!(
+            mine,
+            Sums {
+                uploaded: 30,
+                downloaded: 60,
+                completions: 1,
+                announces: 3
+            }
+        );
+        acc.add(u, h, d, false).unwrap();
+        acc.restore(batch);
+        let again = acc.drain();
+        let mine = again.iter().find(|(k, _)| *k == (u, h)).unwrap().1;
+        assert_eq!(
+            mine,
+            Sums {
+                uploaded: 40,
+                downloaded: 80,
+                completions: 1,
+                announces: 4
+            }
+        );
+        assert_eq!(again.len(), 2);
+    }
+}

@@ -1,0 +1,159 @@
+//! The sharded store: one `Mutex` per shard, each shard a map from info-hash to swarm.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::RandomState;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use tracker_proto::common::{AnnounceEvent, InfoHash, ResponsePeer, ScrapeStats};
+
+use super::select::Rng;
+use super::torrent::Swarm;
+use super::{Announce, AnnounceOutcome, SwarmConfig, Totals};
+
+/// All swarms of the tracker, shared by every server worker (`Send + Sync`).
+///
+/// Announces for torrents in different shards never wait for each other; each announce and
+/// each scrape locks one shard once. [`Swarms::expire`] and [`Swarms::totals`] walk the shards
+/// one at a time, so they never stop the whole tracker.
+pub struct Swarms {
+    shards: Box<[Padded]>,
+    peer_timeout_secs: u32,
+}
+
+/// A shard on its own cache lines, so that workers locking neighbouring shards don't fight
+/// over one line (128 bytes: x86 prefetches lines in pairs).
+#[repr(align(128))]
+struct Padded(Mutex<Shard>);
+
+/// What one lock guards.
+struct Shard {
+    swarms: HashMap<InfoHash, Swarm>,
+    /// Drives peer sampling; per shard so that it needs no lock of its own.
+    rng: Rng,
+    /// Keys the address index of every swarm created in this shard (cloning it is cheap,
+    /// building a fresh one per swarm is not).
+    peer_hasher: RandomState,
+    /// Sum of the swarms' seeders, kept up to date so that totals need no scan.
+    seeders: usize,
+    /// Sum of the swarms' leechers.
+    leechers: usize,
+}
+
+impl Swarms {
+    /// An empty store laid out as `config` says.
+    pub fn new(config: SwarmConfig) -> Self {
+        let shards = (0..config.shards.max(1))
+            .map(|i| {
+                Padded(Mutex::new(Shard {
+                    swarms: HashMap::new(),
+                    rng: Rng::from_entropy(i as u64),
+                    peer_hasher: RandomState::new(),
+                    seeders: 0,
+                    leechers: 0,
+                }))
+            })
+            .collect();
+        Self {
+            shards,
+            peer_timeout_secs: config.peer_timeout_secs,
+        }
+    }
+
+    /// Records the announce `a`, made at `now` (seconds since tracker start), and appends up
+    /// to `a.numwant` *other* peers of the swarm to `out` (which the caller clears and reuses).
+    ///
+    /// A seeder gets only leechers; a `Stopped` peer is removed and gets no peers. The counts
+    /// returned are the swarm's after the announce.
+    pub fn announce(&self, a: &Announce, now: u32, out: &mut Vec<ResponsePeer>) -> AnnounceOutcome {
+        let mut guard = self.lock(&a.info_hash);
+        let shard = &mut *guard;
+        let swarm = if a.event == AnnounceEvent::Stopped {
+            // A stop for a torrent we don't know must not create a swarm.
+            match shard.swarms.get_mut(&a.info_hash) {
+                Some(swarm) => swarm,
+                None => return AnnounceOutcome::default(),
+            }
+        } else {
+            let hasher = &shard.peer_hasher;
+            shard
+                .swarms
+                .entry(a.info_hash)
+                .or_insert_with(|| Swarm::new(hasher.clone()))
+        };
+        let (seeders, leechers) = (swarm.seeders(), swarm.leechers());
+        let outcome = swarm.announce(a, now, &mut shard.rng, out);
+        // The swarm's counts are part of the shard's sums, so this never underflows.
+        shard.seeders = shard.seeders + swarm.seeders() - seeders;
+        shard.leechers = shard.leechers + swarm.leechers() - leechers;
+        if swarm.is_empty() {
+            shard.swarms.remove(&a.info_hash);
+        }
+        outcome
+    }
+
+    /// The counts of one torrent (BEP 48); zeros for a torrent nobody announced.
+    pub fn scrape(&self, info_hash: &InfoHash) -> ScrapeStats {
+        let guard = self.lock(info_hash);
+        guard.swarms.get(info_hash).map(Swarm::stats).unwrap_or_default()
+    }
+
+    /// Drops the peers not seen for [`SwarmConfig::peer_timeout_secs`] at `now` and frees
+    /// the swarms left empty; returns how many peers were dropped.
+    ///
+    /// Walks the shards one at a time, holding each lock for one pass over its swarms.
+    pub fn expire(&self, now: u32) -> usize {
+        let mut total = 0;
+        for padded in &self.shards {
+            let mut guard = lock(padded);
+            let shard = &mut *guard;
+            let (mut seeders, mut leechers) = (0, 0);
+            shard.swarms.retain(|_, swarm| {
+                let dropped = swarm.expire(now, self.peer_timeout_secs);
+                seeders += dropped.seeders;
+                leechers += dropped.leechers;
+                !swarm.is_empty()
+            });
+            shard.seeders -= seeders;
+            shard.leechers -= leechers;
+            total += seeders + leechers;
+        }
+        total
+    }
+
+    /// Torrents, seeders and leechers in the whole store, summed shard by shard.
+    pub fn totals(&self) -> Totals {
+        let mut totals = Totals::default();
+        for padded in &self.shards {
+            let shard = lock(padded);
+            totals.torrents += shard.swarms.len();
+            totals.seeders += shard.seeders;
+            totals.leechers += shard.leechers;
+        }
+        totals
+    }
+
+    /// Locks the shard of `info_hash`, chosen by its first four bytes (info-hashes are
+    /// uniformly random, and the shard maps rehash the full hash anyway).
+    fn lock(&self, info_hash: &InfoHash) -> MutexGuard<'_, Shard> {
+        let [a, b, c, d, ..] = info_hash.0;
+        let n = u32::from_le_bytes([a, b, c, d]) as usize;
+        lock(&self.shards[n % self.shards.len()])
+    }
+}
+
+/// Locks a shard, recovering it if a thread panicked while holding it: every update keeps
+/// the shard consistent between its steps that can panic (none do), and one bad request
+/// must not take every later announce of the shard down with it.
+fn lock(padded: &Padded) -> MutexGuard<'_, Shard> {
+    padded.0.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl fmt::Debug for Swarms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Swarms")
+            .field("shards", &self.shards.len())
+            .field("peer_timeout_secs", &self.peer_timeout_secs)
+            .finish_non_exhaustive()
+    }
+}
