@@ -91,6 +91,13 @@ impl Accumulator {
         Ok(())
     }
 
+    /// Whether an add for this (user, torrent) would be accepted now; checked before an
+    /// announce changes the swarm, so a refused announce loses no traffic.
+    pub fn has_room(&self, user: UserId, torrent: InfoHash) -> bool {
+        let sums = self.sums.lock().unwrap_or_else(|e| e.into_inner());
+        sums.len() < self.limit || sums.contains_key(&(user, torrent))
+    }
+
     /// Takes everything summed so far, leaving the accumulator empty. If writing the batch
     /// fails, hand it back with [`restore`](Self::restore) so nothing is lost.
     pub fn drain(&self) -> Vec<((UserId, InfoHash), Sums)> {

@@ -1,0 +1,227 @@
+//! The tracker's announce and scrape logic, shared by the HTTP and UDP servers: ask the
+//! access policy, pick the peer's address, record it in the swarm, fold its traffic into the
+//! accounting, and fill the reply.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tracker_proto::common::{AnnounceEvent, AnnounceRequest, AnnounceResponse, InfoHash, ScrapeStats};
+
+use crate::access::{AccessPolicy, AccessRequest, Refusal, UserId};
+use crate::accounting::{Accumulator, delta};
+use crate::swarm::{Announce, SwarmConfig, Swarms};
+
+/// Announce and scrape rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoreConfig {
+    /// Seconds between regular announces (`interval`).
+    pub interval: u32,
+    /// Seconds a client must wait at least (`min interval`).
+    pub min_interval: u32,
+    /// Peers returned when the client does not say `numwant`.
+    pub default_numwant: usize,
+    /// Most peers returned, whatever the client asks.
+    pub max_numwant: usize,
+    /// Whether the `ip` parameter may replace the address the request came from.
+    pub honour_ip_param: bool,
+    /// Largest upload or download a single announce may add to a user's totals.
+    pub accounting_cap: u64,
+    /// The swarm store.
+    pub swarms: SwarmConfig,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        Self {
+            interval: 1800,
+            min_interval: 900,
+            default_numwant: 50,
+            max_numwant: 200,
+            honour_ip_param: false,
+            accounting_cap: 1 << 40,
+            swarms: SwarmConfig::default(),
+        }
+    }
+}
+
+/// Running counts, read by `/stats` and `/metrics`.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Announces answered with peers.
+    pub announces: AtomicU64,
+    /// Scrapes answered.
+    pub scrapes: AtomicU64,
+    /// Requests refused by the access policy.
+    pub refused: AtomicU64,
+    /// Announces refused because the accounting queue was full.
+    pub backpressure: AtomicU64,
+    /// Announces whose traffic jump was capped.
+    pub capped: AtomicU64,
+}
+
+/// One announce as a server hands it over.
+#[derive(Debug, Clone, Copy)]
+pub struct AnnounceInput<'a> {
+    /// What the client said.
+    pub request: &'a AnnounceRequest,
+    /// The passkey, from the query, the path or BEP 41 URL data.
+    pub passkey: Option<&'a str>,
+    /// The address the request came from (after trusted-proxy handling).
+    pub source: IpAddr,
+}
+
+/// The tracker: swarms, policy and accounting behind one announce/scrape interface.
+pub struct Tracker {
+    config: CoreConfig,
+    swarms: Swarms,
+    policy: Arc<dyn AccessPolicy>,
+    accounting: Option<Arc<Accumulator>>,
+    counters: Counters,
+}
+
+impl std::fmt::Debug for Tracker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracker")
+            .field("config", &self.config)
+            .field("counters", &self.counters)
+            .finish()
+    }
+}
+
+impl Tracker {
+    /// A tracker; `accounting` is set for private trackers whose site drains the sums.
+    pub fn new(
+        config: CoreConfig,
+        policy: Arc<dyn AccessPolicy>,
+        accounting: Option<Arc<Accumulator>>,
+    ) -> Self {
+        let swarms = Swarms::new(config.swarms);
+        Self {
+            config,
+            swarms,
+            policy,
+            accounting,
+            counters: Counters::default(),
+        }
+    }
+
+    /// Handles an announce at time `now` (seconds since start); on success `resp` holds the
+    /// reply (its peer list is cleared first, so servers can reuse one response value).
+    pub fn announce(
+        &self,
+        input: &AnnounceInput<'_>,
+        now: u32,
+        resp: &mut AnnounceResponse,
+    ) -> Result<(), Refusal> {
+        let req = input.request;
+        let access = AccessRequest {
+            info_hash: &req.info_hash,
+            peer_id: &req.peer_id,
+            passkey: input.passkey,
+        };
+        let user = self
+            .policy
+            .check_announce(&access)
+            .inspect_err(|_| self.bump(&self.counters.refused))?;
+        if let (Some(user), Some(acc)) = (user, &self.accounting) {
+            if !acc.has_room(user, req.info_hash) {
+                self.bump(&self.counters.backpressure);
+                return Err(Refusal::Other("tracker busy, please retry later".into()));
+            }
+        }
+        let ip = match (self.config.honour_ip_param, req.ip) {
+            (true, Some(ip)) => ip,
+            _ => input.source,
+        };
+        let numwant = req
+            .numwant
+            .map_or(self.config.default_numwant, |n| n as usize)
+            .min(self.config.max_numwant);
+        let announce = Announce {
+            info_hash: req.info_hash,
+            peer_id: req.peer_id,
+            addr: SocketAddr::new(ip.to_canonical(), req.port),
+            transfer: req.transfer,
+            event: req.event,
+            numwant,
+        };
+        resp.peers.clear();
+        let outcome = self.swarms.announce(&announce, now, &mut resp.peers);
+        if let Some(user) = user {
+            self.account(user, req, outcome.previous);
+        }
+        resp.interval = self.config.interval;
+        resp.min_interval = Some(self.config.min_interval);
+        resp.complete = outcome.complete;
+        resp.incomplete = outcome.incomplete;
+        resp.external_ip = Some(input.source.to_canonical());
+        self.bump(&self.counters.announces);
+        Ok(())
+    }
+
+    fn account(
+        &self,
+        user: UserId,
+        req: &AnnounceRequest,
+        previous: Option<tracker_proto::common::Transfer>,
+    ) {
+        let Some(acc) = &self.accounting else { return };
+        let d = delta(previous, req.transfer, self.config.accounting_cap);
+        if d.capped {
+            self.bump(&self.counters.capped);
+        }
+        // Room was checked before the swarm changed; a race with another announce can only
+        // lose this one delta, never block.
+        if acc
+            .add(user, req.info_hash, d, req.event == AnnounceEvent::Completed)
+            .is_err()
+        {
+            self.bump(&self.counters.backpressure);
+        }
+    }
+
+    /// Scrape counts for each info-hash, appended to `out`.
+    pub fn scrape(
+        &self,
+        hashes: &[InfoHash],
+        passkey: Option<&str>,
+        out: &mut Vec<(InfoHash, ScrapeStats)>,
+    ) -> Result<(), Refusal> {
+        for h in hashes {
+            self.policy
+                .check_scrape(h, passkey)
+                .inspect_err(|_| self.bump(&self.counters.refused))?;
+            out.push((*h, self.swarms.scrape(h)));
+        }
+        self.bump(&self.counters.scrapes);
+        Ok(())
+    }
+
+    /// Drops peers not seen within the timeout; returns how many.
+    pub fn expire(&self, now: u32) -> usize {
+        self.swarms.expire(now)
+    }
+
+    /// The swarm store (for totals).
+    pub fn swarms(&self) -> &Swarms {
+        &self.swarms
+    }
+
+    /// The running counts.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The rules in force.
+    pub fn config(&self) -> &CoreConfig {
+        &self.config
+    }
+
+    fn bump(&self, c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,204 @@
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use tracker_proto::common::{AnnounceEvent, AnnounceRequest, AnnounceResponse, InfoHash, PeerId, Transfer};
+
+use super::{AnnounceInput, CoreConfig, Tracker};
+use crate::access::{AccessPolicy, AccessRequest, ListMode, PublicPolicy, Refusal, UserId};
+use crate::accounting::Accumulator;
+
+fn request(peer: u8, left: u64) -> AnnounceRequest {
+    AnnounceRequest {
+        info_hash: InfoHash([7; 20]),
+        peer_id: PeerId([peer; 20]),
+        port: 6881 + u16::from(peer),
+        transfer: Transfer {
+            uploaded: 0,
+            downloaded: 0,
+            left,
+        },
+        event: AnnounceEvent::Started,
+        numwant: None,
+        ip: None,
+        key: None,
+    }
+}
+
+fn open(config: CoreConfig) -> Tracker {
+    Tracker::new(
+        config,
+        Arc::new(PublicPolicy::new(ListMode::Open, None, vec![]).unwrap()),
+        None,
+    )
+}
+
+fn announce(
+    t: &Tracker,
+    req: &AnnounceRequest,
+    source: IpAddr,
+    passkey: Option<&str>,
+) -> Result<AnnounceResponse, Refusal> {
+    let mut resp = AnnounceResponse::default();
+    t.announce(
+        &AnnounceInput {
+            request: req,
+            passkey,
+            source,
+        },
+        0,
+        &mut resp,
+    )
+    .map(|()| resp)
+}
+
+const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+#[test]
+fn peers_find_each_other_with_counts_interval_and_external_ip() {
+    let t = open(CoreConfig::default());
+    let seeder = request(1, 0);
+    let r = announce(&t, &seeder, LOCAL, None).unwrap();
+    assert!(r.peers.is_empty());
+    assert_eq!((r.complete, r.incomplete), (1, 0));
+    let leecher = request(2, 100);
+    let mapped = IpAddr::V6(Ipv4Addr::new(10, 0, 0, 2).to_ipv6_mapped());
+    let r = announce(&t, &leecher, mapped, None).unwrap();
+    assert_eq!(r.peers.len(), 1);
+    assert_eq!(r.peers[0].addr, "127.0.0.1:6882".parse().unwrap());
+    assert_eq!((r.complete, r.incomplete), (1, 1));
+    assert_eq!((r.interval, r.min_interval), (1800, Some(900)));
+    // BEP 24, with an IPv4-mapped source reported as plain IPv4.
+    assert_eq!(r.external_ip, Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2))));
+    assert_eq!(t.counters().announces.load(Ordering::Relaxed), 2);
+}
+
+#[test]
+fn numwant_is_capped_and_ip_param_honoured_only_when_configured() {
+    let t = open(CoreConfig {
+        max_numwant: 3,
+        ..CoreConfig::default()
+    });
+    for p in 1..=10 {
+        announce(&t, &request(p, 1), LOCAL, None).unwrap();
+    }
+    let mut greedy = request(11, 1);
+    greedy.numwant = Some(1000);
+    assert_eq!(announce(&t, &greedy, LOCAL, None).unwrap().peers.len(), 3);
+
+    let claimed = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1));
+    for (honour, expect) in [(false, LOCAL), (true, claimed)] {
+        let t = open(CoreConfig {
+            honour_ip_param: honour,
+            ..CoreConfig::default()
+        });
+        let mut liar = request(1, 1);
+        liar.ip = Some(claimed);
+        announce(&t, &liar, LOCAL, None).unwrap();
+        let r = announce(&t, &request(2, 1), LOCAL, None).unwrap();
+        assert_eq!(r.peers[0].addr.ip(), expect);
+    }
+}
+
+/// A stand-in for the site: one passkey, one registered torrent.
+struct Site;
+
+impl AccessPolicy for Site {
+    fn check_announce(&self, req: &AccessRequest<'_>) -> Result<Option<UserId>, Refusal> {
+        let user = match req.passkey {
+            None => return Err(Refusal::MissingPasskey),
+            Some("alice") => UserId(1),
+            Some("bob") => UserId(2),
+            Some(_) => return Err(Refusal::BadPasskey),
+        };
+        if req.info_hash.0 != [7; 20] {
+            return Err(Refusal::UnregisteredTorrent);
+        }
+        Ok(Some(user))
+    }
+
+    fn check_scrape(&self, info_hash: &InfoHash, _: Option<&str>) -> Result<(), Refusal> {
+        if info_hash.0 == [7; 20] {
+            Ok(())
+        } else {
+            Err(Refusal::UnregisteredTorrent)
+        }
+    }
+}
+
+#[test]
+fn private_announces_are_checked_and_accounted() {
+    let acc = Arc::new(Accumulator::new(100));
+    let t = Tracker::new(CoreConfig::default(), Arc::new(Site), Some(acc.clone()));
+    let mut req = request(1, 100);
+    assert_eq!(
+        announce(&t, &req, LOCAL, None).unwrap_err(),
+        Refusal::MissingPasskey
+    );
+    assert_eq!(
+        announce(&t, &req, LOCAL, Some("mallory")).unwrap_err(),
+        Refusal::BadPasskey
+    );
+    let mut other = req.clone();
+    other.info_hash = InfoHash([8; 20]);
+    assert_eq!(
+        announce(&t, &other, LOCAL, Some("alice")).unwrap_err(),
+        Refusal::UnregisteredTorrent
+    );
+    assert_eq!(t.counters().refused.load(Ordering::Relaxed), 3);
+
+    announce(&t, &req, LOCAL, Some("alice")).unwrap();
+    req.transfer = Transfer {
+        uploaded: 10,
+        downloaded: 60,
+        left: 40,
+    };
+    req.event = AnnounceEvent::None;
+    announce(&t, &req, LOCAL, Some("alice")).unwrap();
+    req.transfer = Transfer {
+        uploaded: 15,
+        downloaded: 100,
+        left: 0,
+    };
+    req.event = AnnounceEvent::Completed;
+    announce(&t, &req, LOCAL, Some("alice")).unwrap();
+    let batch = acc.drain();
+    assert_eq!(batch.len(), 1);
+    let (key, sums) = batch[0];
+    assert_eq!(key, (UserId(1), InfoHash([7; 20])));
+    assert_eq!(
+        (sums.uploaded, sums.downloaded, sums.completions, sums.announces),
+        (15, 100, 1, 3)
+    );
+}
+
+#[test]
+fn a_full_accounting_queue_refuses_before_touching_the_swarm() {
+    let acc = Arc::new(Accumulator::new(1));
+    let t = Tracker::new(CoreConfig::default(), Arc::new(Site), Some(acc.clone()));
+    announce(&t, &request(1, 1), LOCAL, Some("alice")).unwrap();
+    let err = announce(&t, &request(2, 1), LOCAL, Some("bob"));
+    assert!(matches!(err, Err(Refusal::Other(_))));
+    assert_eq!(t.swarms().totals().leechers, 1, "bob was not added");
+    assert_eq!(t.counters().backpressure.load(Ordering::Relaxed), 1);
+    acc.drain();
+    announce(&t, &request(2, 1), LOCAL, Some("bob")).unwrap();
+    assert_eq!(t.swarms().totals().leechers, 2);
+}
+
+#[test]
+fn scrape_counts_and_refusals() {
+    let t = Tracker::new(CoreConfig::default(), Arc::new(Site), None);
+    let mut out = Vec::new();
+    assert_eq!(
+        t.scrape(&[InfoHash([8; 20])], None, &mut out),
+        Err(Refusal::UnregisteredTorrent)
+    );
+    let mut req = request(1, 0);
+    announce(&t, &req, LOCAL, Some("alice")).unwrap();
+    req = request(2, 5);
+    announce(&t, &req, LOCAL, Some("bob")).unwrap();
+    out.clear();
+    t.scrape(&[InfoHash([7; 20])], None, &mut out).unwrap();
+    assert_eq!((out[0].1.complete, out[0].1.incomplete), (1, 1));
+}
