@@ -3,8 +3,11 @@
 
 mod create;
 mod info;
+mod layered;
+mod logging;
 mod output;
 mod progress;
+mod tracker;
 mod units;
 mod verify;
 
@@ -28,6 +31,8 @@ enum Command {
     Info(info::InfoArgs),
     /// Check downloaded data against a .torrent file.
     Verify(verify::VerifyArgs),
+    /// Run a public BitTorrent tracker (HTTP and UDP).
+    Tracker(tracker::TrackerArgs),
 }
 
 /// How a command ended when it did not fail outright.
@@ -44,6 +49,7 @@ fn main() -> ExitCode {
         Command::Create(args) => create::run(args),
         Command::Info(args) => info::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Tracker(args) => tracker::run(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use tracker_proto::common::{InfoHash, Transfer};
+use tracker_proto::common::{AnnounceEvent, InfoHash, Transfer};
 
 use crate::access::UserId;
 
@@ -51,6 +51,32 @@ pub struct Sums {
     pub completions: u32,
     /// Announces folded in.
     pub announces: u32,
+    /// Bytes left at the latest announce (0 = the user is seeding this torrent).
+    pub left: u64,
+    /// The latest announce was a `stopped`: the user left the swarm.
+    pub stopped: bool,
+}
+
+impl Sums {
+    /// Folds `later` (what arrived after `self`) into `self`: counts add up, the peer state
+    /// (`left`, `stopped`) is the later one's.
+    fn merge(&mut self, later: &Sums) {
+        self.uploaded = self.uploaded.saturating_add(later.uploaded);
+        self.downloaded = self.downloaded.saturating_add(later.downloaded);
+        self.completions = self.completions.saturating_add(later.completions);
+        self.announces = self.announces.saturating_add(later.announces);
+        self.left = later.left;
+        self.stopped = later.stopped;
+    }
+}
+
+/// What one announce says of the peer besides its traffic.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PeerReport {
+    /// Its event (`completed` counts a snatch, `stopped` ends its presence).
+    pub event: AnnounceEvent,
+    /// Bytes it still lacks.
+    pub left: u64,
 }
 
 /// The accumulator is full: the site's flushes are not keeping up. The caller refuses the
@@ -75,19 +101,28 @@ impl Accumulator {
         }
     }
 
-    /// Adds one announce's delta (and whether it was a `completed` event).
-    pub fn add(&self, user: UserId, torrent: InfoHash, d: Delta, completed: bool) -> Result<(), QueueFull> {
+    /// Adds one announce's delta and what it said of the peer.
+    pub fn add(
+        &self,
+        user: UserId,
+        torrent: InfoHash,
+        d: Delta,
+        report: PeerReport,
+    ) -> Result<(), QueueFull> {
         let mut sums = self.sums.lock().unwrap_or_else(|e| e.into_inner());
         let len = sums.len();
         let key = (user, torrent);
         if len >= self.limit && !sums.contains_key(&key) {
             return Err(QueueFull(len));
         }
-        let s = sums.entry(key).or_default();
-        s.uploaded = s.uploaded.saturating_add(d.uploaded);
-        s.downloaded = s.downloaded.saturating_add(d.downloaded);
-        s.completions += u32::from(completed);
-        s.announces += 1;
+        sums.entry(key).or_default().merge(&Sums {
+            uploaded: d.uploaded,
+            downloaded: d.downloaded,
+            completions: u32::from(report.event == AnnounceEvent::Completed),
+            announces: 1,
+            left: report.left,
+            stopped: report.event == AnnounceEvent::Stopped,
+        });
         Ok(())
     }
 
@@ -105,15 +140,15 @@ impl Accumulator {
         sums.drain().collect()
     }
 
-    /// Puts a batch that could not be written back (merging with what arrived since).
+    /// Puts a batch that could not be written back (merging with what arrived since, which
+    /// keeps its newer peer state).
     pub fn restore(&self, batch: Vec<((UserId, InfoHash), Sums)>) {
         let mut sums = self.sums.lock().unwrap_or_else(|e| e.into_inner());
-        for (key, b) in batch {
-            let s = sums.entry(key).or_default();
-            s.uploaded = s.uploaded.saturating_add(b.uploaded);
-            s.downloaded = s.downloaded.saturating_add(b.downloaded);
-            s.completions += b.completions;
-            s.announces += b.announces;
+        for (key, mut older) in batch {
+            if let Some(newer) = sums.get(&key) {
+                older.merge(newer);
+            }
+            sums.insert(key, older);
         }
     }
 
@@ -181,11 +216,19 @@ mod tests {
             downloaded: 20,
             capped: false,
         };
-        acc.add(u, h, d, false).unwrap();
-        acc.add(u, h, d, true).unwrap();
-        acc.add(UserId(8), h, d, false).unwrap();
-        assert_eq!(acc.add(UserId(9), h, d, false), Err(QueueFull(2)));
-        acc.add(u, h, d, false).unwrap(); // existing entries still accepted when full
+        let plain = PeerReport {
+            event: AnnounceEvent::None,
+            left: 5,
+        };
+        let done = PeerReport {
+            event: AnnounceEvent::Completed,
+            left: 0,
+        };
+        acc.add(u, h, d, plain).unwrap();
+        acc.add(u, h, d, done).unwrap();
+        acc.add(UserId(8), h, d, plain).unwrap();
+        assert_eq!(acc.add(UserId(9), h, d, plain), Err(QueueFull(2)));
+        acc.add(u, h, d, done).unwrap(); // existing entries still accepted when full
         let batch = acc.drain();
         assert!(acc.is_empty());
         let mine = batch.iter().find(|(k, _)| *k == (u, h)).unwrap().1;
@@ -194,11 +237,17 @@ mod tests {
             Sums {
                 uploaded: 30,
                 downloaded: 60,
-                completions: 1,
-                announces: 3
+                completions: 2,
+                announces: 3,
+                left: 0,
+                stopped: false,
             }
         );
-        acc.add(u, h, d, false).unwrap();
+        let stop = PeerReport {
+            event: AnnounceEvent::Stopped,
+            left: 0,
+        };
+        acc.add(u, h, d, stop).unwrap();
         acc.restore(batch);
         let again = acc.drain();
         let mine = again.iter().find(|(k, _)| *k == (u, h)).unwrap().1;
@@ -207,8 +256,10 @@ mod tests {
             Sums {
                 uploaded: 40,
                 downloaded: 80,
-                completions: 1,
-                announces: 4
+                completions: 2,
+                announces: 4,
+                left: 0,
+                stopped: true,
             }
         );
         assert_eq!(again.len(), 2);

@@ -5,11 +5,12 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
-use tracker_proto::common::{AnnounceEvent, AnnounceRequest, AnnounceResponse, InfoHash, ScrapeStats};
+use tracker_proto::common::{AnnounceRequest, AnnounceResponse, InfoHash, ScrapeStats};
 
 use crate::access::{AccessPolicy, AccessRequest, Refusal, UserId};
-use crate::accounting::{Accumulator, delta};
+use crate::accounting::{Accumulator, PeerReport, delta};
 use crate::swarm::{Announce, SwarmConfig, Swarms};
 
 /// Announce and scrape rules.
@@ -69,6 +70,10 @@ pub struct AnnounceInput<'a> {
     pub passkey: Option<&'a str>,
     /// The address the request came from (after trusted-proxy handling).
     pub source: IpAddr,
+    /// BEP 7: the peer's address in the other IP family (`ipv6=` on an IPv4 announce,
+    /// `ipv4=` on an IPv6 one), recorded as a second entry so that peers of both families
+    /// can reach a dual-stack client.
+    pub other_family: Option<IpAddr>,
 }
 
 /// The tracker: swarms, policy and accounting behind one announce/scrape interface.
@@ -78,6 +83,7 @@ pub struct Tracker {
     policy: Arc<dyn AccessPolicy>,
     accounting: Option<Arc<Accumulator>>,
     counters: Counters,
+    started: Instant,
 }
 
 impl std::fmt::Debug for Tracker {
@@ -103,7 +109,13 @@ impl Tracker {
             policy,
             accounting,
             counters: Counters::default(),
+            started: Instant::now(),
         }
+    }
+
+    /// Seconds since the tracker started: the one clock both servers and the expiry sweep use.
+    pub fn now(&self) -> u32 {
+        u32::try_from(self.started.elapsed().as_secs()).unwrap_or(u32::MAX)
     }
 
     /// Handles an announce at time `now` (seconds since start); on success `resp` holds the
@@ -148,6 +160,16 @@ impl Tracker {
         };
         resp.peers.clear();
         let outcome = self.swarms.announce(&announce, now, &mut resp.peers);
+        if let Some(other) = input.other_family.map(|ip| ip.to_canonical()) {
+            if other.is_ipv4() != announce.addr.is_ipv4() && !other.is_unspecified() {
+                let dual = Announce {
+                    addr: SocketAddr::new(other, req.port),
+                    numwant: 0,
+                    ..announce
+                };
+                self.swarms.announce(&dual, now, &mut resp.peers);
+            }
+        }
         if let Some(user) = user {
             self.account(user, req, outcome.previous);
         }
@@ -174,7 +196,15 @@ impl Tracker {
         // Room was checked before the swarm changed; a race with another announce can only
         // lose this one delta, never block.
         if acc
-            .add(user, req.info_hash, d, req.event == AnnounceEvent::Completed)
+            .add(
+                user,
+                req.info_hash,
+                d,
+                PeerReport {
+                    event: req.event,
+                    left: req.transfer.left,
+                },
+            )
             .is_err()
         {
             self.bump(&self.counters.backpressure);
@@ -211,6 +241,11 @@ impl Tracker {
     /// The running counts.
     pub fn counters(&self) -> &Counters {
         &self.counters
+    }
+
+    /// The private site's accounting sums, if this tracker has them.
+    pub fn accounting(&self) -> Option<&Arc<Accumulator>> {
+        self.accounting.as_ref()
     }
 
     /// The rules in force.

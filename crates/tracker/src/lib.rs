@@ -4,17 +4,32 @@
 //!   public modes: open, allow-list, deny-list (reloadable), client deny-list by peer-id prefix.
 //! - [`accounting`]: upload/download deltas from absolute counters (restart-safe, capped) and
 //!   a bounded in-memory accumulator that a private site drains into its database in batches.
+//! - [`config`]: [`config::TrackerConfig`], loopback defaults that need no file, documented TOML.
 //! - [`engine`]: [`engine::Tracker`], the announce/scrape logic both servers share: policy check,
 //!   the peer's address (the `ip` parameter only when configured), numwant cap, swarm update,
 //!   accounting with backpressure, BEP 24 `external ip`, counters.
 //! - [`swarm`]: the in-memory swarm store, sharded by info-hash so that announces for
 //!   different torrents never contend on one lock; compact fixed-size peer records; expiry;
-//!   scrape counts including a real `downloaded`.
-//!
-//! Not yet here: the HTTP and UDP servers, file configuration, metrics export and the
-//! `nexsuj tracker` command, which are built on top of these parts next.
+//!   scrape counts including a real `downloaded` (kept after a swarm empties).
+//! - [`http`]: the HTTP server (axum): announce and scrape with passkeys in the query or the
+//!   path, trusted-proxy `X-Forwarded-For`, `/stats` and `/metrics`, a connection limit.
+//! - [`udp`]: the UDP server: a thread per `SO_REUSEPORT` socket answering inline, stateless
+//!   keyed connection ids, silence for addresses that keep sending bad ones, BEP 41 passkeys.
+//! - [`service`]: both servers, the expiry sweep and the stats sampler, started and stopped
+//!   together (what `nexsuj tracker` and `nexsuj serve` run).
+//! - [`stats`]: per-protocol counters and request rates, as JSON and Prometheus text.
+//! - [`passkey`]: where a passkey travels in a URL (query, `/announce/<passkey>`, BEP 41).
 
 pub mod access;
 pub mod accounting;
+pub mod config;
 pub mod engine;
+pub mod http;
+pub mod passkey;
+mod random;
+pub mod service;
+pub mod stats;
 pub mod swarm;
+#[cfg(test)]
+mod test_support;
+pub mod udp;

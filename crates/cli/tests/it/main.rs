@@ -257,3 +257,5 @@ fn a_closed_pipe_is_not_a_panic() {
         assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+mod tracker;

@@ -2,28 +2,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use tracker_proto::common::{AnnounceEvent, AnnounceRequest, AnnounceResponse, InfoHash, PeerId, Transfer};
+use tracker_proto::common::{AnnounceEvent, AnnounceRequest, AnnounceResponse, InfoHash, Transfer};
 
 use super::{AnnounceInput, CoreConfig, Tracker};
-use crate::access::{AccessPolicy, AccessRequest, ListMode, PublicPolicy, Refusal, UserId};
+use crate::access::{ListMode, PublicPolicy, Refusal, UserId};
 use crate::accounting::Accumulator;
-
-fn request(peer: u8, left: u64) -> AnnounceRequest {
-    AnnounceRequest {
-        info_hash: InfoHash([7; 20]),
-        peer_id: PeerId([peer; 20]),
-        port: 6881 + u16::from(peer),
-        transfer: Transfer {
-            uploaded: 0,
-            downloaded: 0,
-            left,
-        },
-        event: AnnounceEvent::Started,
-        numwant: None,
-        ip: None,
-        key: None,
-    }
-}
+use crate::test_support::{Site, request};
 
 fn open(config: CoreConfig) -> Tracker {
     Tracker::new(
@@ -45,6 +29,7 @@ fn announce(
             request: req,
             passkey,
             source,
+            other_family: None,
         },
         0,
         &mut resp,
@@ -97,32 +82,6 @@ fn numwant_is_capped_and_ip_param_honoured_only_when_configured() {
         announce(&t, &liar, LOCAL, None).unwrap();
         let r = announce(&t, &request(2, 1), LOCAL, None).unwrap();
         assert_eq!(r.peers[0].addr.ip(), expect);
-    }
-}
-
-/// A stand-in for the site: one passkey, one registered torrent.
-struct Site;
-
-impl AccessPolicy for Site {
-    fn check_announce(&self, req: &AccessRequest<'_>) -> Result<Option<UserId>, Refusal> {
-        let user = match req.passkey {
-            None => return Err(Refusal::MissingPasskey),
-            Some("alice") => UserId(1),
-            Some("bob") => UserId(2),
-            Some(_) => return Err(Refusal::BadPasskey),
-        };
-        if req.info_hash.0 != [7; 20] {
-            return Err(Refusal::UnregisteredTorrent);
-        }
-        Ok(Some(user))
-    }
-
-    fn check_scrape(&self, info_hash: &InfoHash, _: Option<&str>) -> Result<(), Refusal> {
-        if info_hash.0 == [7; 20] {
-            Ok(())
-        } else {
-            Err(Refusal::UnregisteredTorrent)
-        }
     }
 }
 
@@ -201,4 +160,31 @@ fn scrape_counts_and_refusals() {
     out.clear();
     t.scrape(&[InfoHash([7; 20])], None, &mut out).unwrap();
     assert_eq!((out[0].1.complete, out[0].1.incomplete), (1, 1));
+}
+
+#[test]
+fn a_dual_stack_peer_is_reachable_over_both_families() {
+    let t = open(CoreConfig::default());
+    let v6 = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 9));
+    let mut resp = AnnounceResponse::default();
+    let req = request(1, 0);
+    let input = AnnounceInput {
+        request: &req,
+        passkey: None,
+        source: LOCAL,
+        other_family: Some(v6),
+    };
+    t.announce(&input, 0, &mut resp).unwrap();
+    let r = announce(&t, &request(2, 10), LOCAL, None).unwrap();
+    let mut ips: Vec<IpAddr> = r.peers.iter().map(|p| p.addr.ip()).collect();
+    ips.sort();
+    assert_eq!(ips, vec![LOCAL, v6]);
+    // The same family is not a second address: an `ipv4=` on an IPv4 announce is ignored.
+    let t = open(CoreConfig::default());
+    let input = AnnounceInput {
+        other_family: Some(IpAddr::V4(Ipv4Addr::new(10, 1, 1, 1))),
+        ..input
+    };
+    t.announce(&input, 0, &mut resp).unwrap();
+    assert_eq!(t.swarms().totals().seeders, 1);
 }

@@ -63,6 +63,10 @@ pub struct SwarmConfig {
     pub shards: usize,
     /// A peer not seen for this many seconds is dropped by [`Swarms::expire`].
     pub peer_timeout_secs: u32,
+    /// Completed counts kept for torrents whose swarm emptied, so that scrape's `downloaded`
+    /// survives a quiet spell (BEP 48). Past this many torrents the oldest counts are lost;
+    /// each costs about 40 bytes.
+    pub retired_counts: usize,
 }
 
 impl Default for SwarmConfig {
@@ -70,6 +74,7 @@ impl Default for SwarmConfig {
         Self {
             shards: 64,
             peer_timeout_secs: 1800,
+            retired_counts: 1 << 20,
         }
     }
 }

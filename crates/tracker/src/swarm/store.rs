@@ -19,6 +19,8 @@ use super::{Announce, AnnounceOutcome, SwarmConfig, Totals};
 pub struct Swarms {
     shards: Box<[Padded]>,
     peer_timeout_secs: u32,
+    /// Retired counts each shard may keep.
+    retired_per_shard: usize,
 }
 
 /// A shard on its own cache lines, so that workers locking neighbouring shards don't fight
@@ -38,6 +40,48 @@ struct Shard {
     seeders: usize,
     /// Sum of the swarms' leechers.
     leechers: usize,
+    /// The `downloaded` counts of swarms that emptied, taken back when a swarm for the same
+    /// torrent starts again; insertion order kept so that the oldest go first when full.
+    retired: Retired,
+}
+
+/// Completed counts of freed swarms, bounded; the oldest entry is evicted first.
+#[derive(Default)]
+struct Retired {
+    counts: HashMap<InfoHash, u32>,
+    order: std::collections::VecDeque<InfoHash>,
+}
+
+impl Retired {
+    fn keep(&mut self, h: InfoHash, n: u32, limit: usize) {
+        if n == 0 || limit == 0 {
+            return;
+        }
+        if self.counts.insert(h, n).is_none() {
+            self.order.push_back(h);
+        }
+        // `order` may hold hashes taken back since; skip those while evicting.
+        while self.counts.len() > limit {
+            match self.order.pop_front() {
+                Some(old) => {
+                    self.counts.remove(&old);
+                }
+                None => break,
+            }
+        }
+        if self.order.len() > 2 * limit.max(self.counts.len()) {
+            let counts = &self.counts;
+            self.order.retain(|h| counts.contains_key(h));
+        }
+    }
+
+    fn take(&mut self, h: &InfoHash) -> u32 {
+        self.counts.remove(h).unwrap_or(0)
+    }
+
+    fn get(&self, h: &InfoHash) -> u32 {
+        self.counts.get(h).copied().unwrap_or(0)
+    }
 }
 
 impl Swarms {
@@ -51,12 +95,15 @@ impl Swarms {
                     peer_hasher: RandomState::new(),
                     seeders: 0,
                     leechers: 0,
+                    retired: Retired::default(),
                 }))
             })
             .collect();
+        let n = config.shards.max(1);
         Self {
             shards,
             peer_timeout_secs: config.peer_timeout_secs,
+            retired_per_shard: config.retired_counts.div_ceil(n),
         }
     }
 
@@ -75,11 +122,12 @@ impl Swarms {
                 None => return AnnounceOutcome::default(),
             }
         } else {
-            let hasher = &shard.peer_hasher;
-            shard
-                .swarms
-                .entry(a.info_hash)
-                .or_insert_with(|| Swarm::new(hasher.clone()))
+            let (hasher, retired) = (&shard.peer_hasher, &mut shard.retired);
+            shard.swarms.entry(a.info_hash).or_insert_with(|| {
+                let mut swarm = Swarm::new(hasher.clone());
+                swarm.set_downloaded(retired.take(&a.info_hash));
+                swarm
+            })
         };
         let (seeders, leechers) = (swarm.seeders(), swarm.leechers());
         let outcome = swarm.announce(a, now, &mut shard.rng, out);
@@ -87,7 +135,9 @@ impl Swarms {
         shard.seeders = shard.seeders + swarm.seeders() - seeders;
         shard.leechers = shard.leechers + swarm.leechers() - leechers;
         if swarm.is_empty() {
+            let n = swarm.downloaded();
             shard.swarms.remove(&a.info_hash);
+            shard.retired.keep(a.info_hash, n, self.retired_per_shard);
         }
         outcome
     }
@@ -95,7 +145,13 @@ impl Swarms {
     /// The counts of one torrent (BEP 48); zeros for a torrent nobody announced.
     pub fn scrape(&self, info_hash: &InfoHash) -> ScrapeStats {
         let guard = self.lock(info_hash);
-        guard.swarms.get(info_hash).map(Swarm::stats).unwrap_or_default()
+        match guard.swarms.get(info_hash) {
+            Some(swarm) => swarm.stats(),
+            None => ScrapeStats {
+                downloaded: guard.retired.get(info_hash),
+                ..ScrapeStats::default()
+            },
+        }
     }
 
     /// Drops the peers not seen for [`SwarmConfig::peer_timeout_secs`] at `now` and frees
@@ -108,10 +164,14 @@ impl Swarms {
             let mut guard = lock(padded);
             let shard = &mut *guard;
             let (mut seeders, mut leechers) = (0, 0);
-            shard.swarms.retain(|_, swarm| {
+            let retired = &mut shard.retired;
+            shard.swarms.retain(|h, swarm| {
                 let dropped = swarm.expire(now, self.peer_timeout_secs);
                 seeders += dropped.seeders;
                 leechers += dropped.leechers;
+                if swarm.is_empty() {
+                    retired.keep(*h, swarm.downloaded(), self.retired_per_shard);
+                }
                 !swarm.is_empty()
             });
             shard.seeders -= seeders;

@@ -93,6 +93,16 @@ impl Swarm {
         self.leechers.len()
     }
 
+    /// `completed` events counted so far.
+    pub(crate) fn downloaded(&self) -> u32 {
+        self.downloaded
+    }
+
+    /// Carries on the count of a swarm that emptied earlier (see the store's retired counts).
+    pub(crate) fn set_downloaded(&mut self, n: u32) {
+        self.downloaded = n;
+    }
+
     /// The counts a scrape reports.
     pub(crate) fn stats(&self) -> ScrapeStats {
         ScrapeStats {

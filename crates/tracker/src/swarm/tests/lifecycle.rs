@@ -34,6 +34,7 @@ fn expiry_follows_the_clock() {
     let s = Swarms::new(SwarmConfig {
         shards: 2,
         peer_timeout_secs: 100,
+        ..SwarmConfig::default()
     });
     let mut out = Vec::new();
     s.announce(&leecher(1, 1), 0, &mut out);
@@ -72,6 +73,7 @@ fn expiry_of_many_peers_keeps_the_index_right() {
     let s = Swarms::new(SwarmConfig {
         shards: 1,
         peer_timeout_secs: 10,
+        ..SwarmConfig::default()
     });
     let mut out = Vec::new();
     for p in 0..200 {
@@ -167,4 +169,34 @@ fn the_index_is_built_and_dropped_as_the_swarm_grows_and_shrinks() {
     let dropped = swarm.expire(2000, 999);
     assert_eq!((dropped.seeders, dropped.leechers), (6, 14));
     assert!(swarm.is_empty() && !swarm.is_indexed());
+}
+
+#[test]
+fn downloaded_survives_an_empty_swarm_and_the_oldest_counts_go_first() {
+    let s = Swarms::new(SwarmConfig {
+        shards: 1,
+        retired_counts: 2,
+        ..SwarmConfig::default()
+    });
+    let mut out = Vec::new();
+    for t in 1..=3 {
+        s.announce(&with(seeder(t, 1), AnnounceEvent::Completed), 0, &mut out);
+        s.announce(&with(seeder(t, 1), AnnounceEvent::Stopped), 1, &mut out);
+    }
+    assert_eq!(s.totals().torrents, 0);
+    // Torrent 1 was retired first and evicted when torrent 3 came in.
+    assert_eq!(s.scrape(&hash(1)).downloaded, 0);
+    assert_eq!(s.scrape(&hash(3)).downloaded, 1);
+    // A swarm that starts again carries its count on; expiry retires it like a stop.
+    s.announce(&with(leecher(3, 2), AnnounceEvent::Completed), 5, &mut out);
+    assert_eq!(s.scrape(&hash(3)).downloaded, 2);
+    assert_eq!(s.expire(5 + 1800), 1);
+    assert_eq!(
+        s.scrape(&hash(3)),
+        ScrapeStats {
+            complete: 0,
+            downloaded: 2,
+            incomplete: 0
+        }
+    );
 }

@@ -57,6 +57,8 @@ struct Peer {
 #[derive(Debug, Default)]
 struct Model {
     torrents: HashMap<u32, (HashMap<u32, Peer>, u32)>,
+    /// `downloaded` of torrents whose swarm emptied (scrape still reports it).
+    retired: HashMap<u32, u32>,
 }
 
 impl Model {
@@ -73,7 +75,11 @@ impl Model {
         if stopped && !self.torrents.contains_key(&torrent) {
             return (AnnounceOutcome::default(), Vec::new());
         }
-        let (peers, downloaded) = self.torrents.entry(torrent).or_default();
+        let retired = &mut self.retired;
+        let (peers, downloaded) = self
+            .torrents
+            .entry(torrent)
+            .or_insert_with(|| (HashMap::new(), retired.remove(&torrent).unwrap_or(0)));
         let old = peers.get(&peer).copied();
         let previous = old.filter(|o| o.id == id).map(|o| o.transfer);
         if stopped {
@@ -109,9 +115,17 @@ impl Model {
             previous,
         };
         if peers.is_empty() {
+            let n = *downloaded;
             self.torrents.remove(&torrent);
+            self.retire(torrent, n);
         }
         (outcome, candidates)
+    }
+
+    fn retire(&mut self, torrent: u32, downloaded: u32) {
+        if downloaded > 0 {
+            self.retired.insert(torrent, downloaded);
+        }
     }
 
     fn expire(&mut self, now: u32) -> usize {
@@ -121,14 +135,27 @@ impl Model {
             peers.retain(|_, p| now.saturating_sub(p.last_seen) < TIMEOUT);
             dropped += before - peers.len();
         }
-        self.torrents.retain(|_, (peers, _)| !peers.is_empty());
+        let emptied: Vec<(u32, u32)> = self
+            .torrents
+            .iter()
+            .filter(|(_, (peers, _))| peers.is_empty())
+            .map(|(t, (_, n))| (*t, *n))
+            .collect();
+        for (t, n) in emptied {
+            self.torrents.remove(&t);
+            self.retire(t, n);
+        }
         dropped
     }
 
     fn scrape(&self, torrent: u32) -> ScrapeStats {
+        let retired = ScrapeStats {
+            downloaded: self.retired.get(&torrent).copied().unwrap_or(0),
+            ..ScrapeStats::default()
+        };
         self.torrents
             .get(&torrent)
-            .map_or_else(ScrapeStats::default, |(peers, downloaded)| ScrapeStats {
+            .map_or(retired, |(peers, downloaded)| ScrapeStats {
                 complete: count(peers, true),
                 downloaded: *downloaded,
                 incomplete: count(peers, false),
@@ -175,7 +202,7 @@ proptest! {
 
     #[test]
     fn store_matches_the_model(ops in proptest::collection::vec(op(), 1..500)) {
-        let store = Swarms::new(SwarmConfig { shards: 2, peer_timeout_secs: TIMEOUT });
+        let store = Swarms::new(SwarmConfig { shards: 2, peer_timeout_secs: TIMEOUT, ..SwarmConfig::default() });
         let mut model = Model::default();
         let mut now = 0;
         let mut out = Vec::new();

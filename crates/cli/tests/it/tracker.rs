@@ -1,0 +1,122 @@
+//! `nexsuj tracker` as a process: config layering, both protocols, clean stop on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::process::{Child, ChildStderr, Command, Stdio};
+use std::time::Duration;
+
+struct Running {
+    child: Child,
+    log: BufReader<ChildStderr>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Running {
+    /// Reads log lines until one contains `what`; returns the `address=` value on it.
+    fn wait_for(&mut self, what: &str) -> Option<SocketAddr> {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            assert!(
+                self.log.read_line(&mut line).unwrap() > 0,
+                "log ended before {what:?}"
+            );
+            if line.contains(what) {
+                let addr = line.split("address=").nth(1)?.split_whitespace().next()?;
+                return addr.parse().ok();
+            }
+        }
+    }
+}
+
+fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nexsuj"));
+    cmd.arg("tracker")
+        .args(args)
+        .stderr(Stdio::piped())
+        .env("NEXSUJ_LOG", "info");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let log = BufReader::new(child.stderr.take().unwrap());
+    Running { child, log }
+}
+
+#[test]
+fn serves_http_and_udp_and_stops_cleanly_on_sigterm() {
+    // Flags beat the environment: the HTTP port comes from --http, the interval from env.
+    let mut t = start(
+        &["--http", "127.0.0.1:0", "--udp", "127.0.0.1:0"],
+        &[
+            ("NEXSUJ_HTTP_ADDRESS", "127.0.0.1:1"),
+            ("NEXSUJ_INTERVAL", "1234"),
+        ],
+    );
+    let http = t.wait_for("HTTP tracker listening").unwrap();
+    let udp = t.wait_for("UDP tracker listening").unwrap();
+    let mut s = TcpStream::connect(http).unwrap();
+    let q = format!(
+        "info_hash={}&peer_id={}&port=1&left=0",
+        "%aa".repeat(20),
+        "x".repeat(20)
+    );
+    write!(
+        s,
+        "GET /announce?{q} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = Vec::new();
+    s.read_to_end(&mut reply).unwrap();
+    let text = String::from_utf8_lossy(&reply);
+    assert!(text.contains("8:intervali1234e"), "{text}");
+
+    let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+    client.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut connect = 0x41727101980u64.to_be_bytes().to_vec();
+    connect.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 7]);
+    client.send_to(&connect, udp).unwrap();
+    let mut buf = [0u8; 64];
+    let (n, _) = client.recv_from(&mut buf).unwrap();
+    assert_eq!((n, &buf[..8]), (16, &[0, 0, 0, 0, 0, 0, 0, 7][..]));
+
+    let pid = t.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    t.wait_for("shutting down");
+    let status = t.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn bad_configuration_is_one_line_naming_the_key() {
+    let out = Command::new(env!("CARGO_BIN_EXE_nexsuj"))
+        .args(["tracker", "--mode", "allow"])
+        .env("NEXSUJ_MAX_NUMWANT", "lots")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("max_numwant: invalid type"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_nexsuj"))
+        .args(["tracker", "--mode", "allow"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a list_file"));
+    let out = Command::new(env!("CARGO_BIN_EXE_nexsuj"))
+        .args(["tracker", "--print-default-config"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("udp_address = \"127.0.0.1:6969\""));
+}

@@ -1,0 +1,167 @@
+//! The HTTP tracker's handlers: thin wrappers that parse with `tracker-proto`, ask the
+//! engine and write the reply into a per-thread buffer that is reused from one request to
+//! the next.
+
+use std::cell::RefCell;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use tracker_proto::common::{AnnounceResponse, InfoHash, ScrapeStats};
+use tracker_proto::http::{self as proto, HttpAnnounce};
+
+use super::HttpState;
+use crate::engine::AnnounceInput;
+use crate::stats::ProtocolCounters;
+
+/// What a handler reuses between requests on one thread.
+#[derive(Default)]
+struct Buffers {
+    response: AnnounceResponse,
+    scraped: Vec<(InfoHash, ScrapeStats)>,
+    out: Vec<u8>,
+}
+
+thread_local! {
+    static BUFFERS: RefCell<Buffers> = RefCell::new(Buffers::default());
+}
+
+type Shared = State<Arc<HttpState>>;
+
+pub(super) async fn announce(
+    State(s): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    answer_announce(&s, peer, None, query.as_deref(), &headers)
+}
+
+pub(super) async fn announce_with_passkey(
+    State(s): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(passkey): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    answer_announce(&s, peer, Some(&passkey), query.as_deref(), &headers)
+}
+
+pub(super) async fn scrape(State(s): Shared, RawQuery(query): RawQuery) -> Response {
+    answer_scrape(&s, None, query.as_deref())
+}
+
+pub(super) async fn scrape_with_passkey(
+    State(s): Shared,
+    Path(passkey): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    answer_scrape(&s, Some(&passkey), query.as_deref())
+}
+
+pub(super) async fn stats(State(s): Shared) -> Response {
+    s.stats.sample();
+    axum::Json(s.stats.report(&s.tracker)).into_response()
+}
+
+pub(super) async fn metrics(State(s): Shared) -> Response {
+    let text = s.stats.prometheus(&s.tracker);
+    let content_type = HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
+    ([(header::CONTENT_TYPE, content_type)], text).into_response()
+}
+
+fn answer_announce(
+    s: &HttpState,
+    peer: SocketAddr,
+    path_passkey: Option<&str>,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Response {
+    let counters = &s.stats.http;
+    ProtocolCounters::bump(&counters.requests);
+    let parsed = match proto::parse_announce(query.unwrap_or("").as_bytes()) {
+        Ok(p) => p,
+        Err(e) => {
+            ProtocolCounters::bump(&counters.malformed);
+            return failure(&e.to_string());
+        }
+    };
+    let source = s.options.trusted_proxies.client_ip(peer.ip(), headers);
+    let input = AnnounceInput {
+        request: &parsed.request,
+        passkey: path_passkey.or(parsed.auth_key.as_deref()),
+        source,
+        other_family: other_family(&parsed, source),
+    };
+    let now = s.tracker.now();
+    BUFFERS.with_borrow_mut(|b| match s.tracker.announce(&input, now, &mut b.response) {
+        Ok(()) => {
+            ProtocolCounters::bump(&counters.announces);
+            b.response.warning.clone_from(&s.options.warning_message);
+            b.response.tracker_id = s.options.tracker_id.as_ref().map(|t| t.as_bytes().to_vec());
+            b.out.clear();
+            proto::write_announce(&mut b.out, &b.response, parsed.compact, parsed.no_peer_id);
+            bencoded(Bytes::copy_from_slice(&b.out))
+        }
+        Err(refusal) => {
+            ProtocolCounters::bump(&counters.refused);
+            failure(&refusal.to_string())
+        }
+    })
+}
+
+/// BEP 7: the address of the other family a dual-stack client tells us about.
+fn other_family(a: &HttpAnnounce, source: IpAddr) -> Option<IpAddr> {
+    match source {
+        IpAddr::V4(_) => a.ipv6.map(IpAddr::V6),
+        IpAddr::V6(_) => a.ipv4.map(IpAddr::V4),
+    }
+}
+
+fn answer_scrape(s: &HttpState, passkey: Option<&str>, query: Option<&str>) -> Response {
+    let counters = &s.stats.http;
+    ProtocolCounters::bump(&counters.requests);
+    let hashes = match proto::parse_scrape(query.unwrap_or("").as_bytes(), s.options.max_scrape) {
+        Ok(h) if h.is_empty() => {
+            ProtocolCounters::bump(&counters.malformed);
+            return failure("scrape needs at least one info_hash (full scrapes are not served)");
+        }
+        Ok(h) => h,
+        Err(e) => {
+            ProtocolCounters::bump(&counters.malformed);
+            return failure(&e.to_string());
+        }
+    };
+    BUFFERS.with_borrow_mut(|b| {
+        b.scraped.clear();
+        match s.tracker.scrape(&hashes, passkey, &mut b.scraped) {
+            Ok(()) => {
+                ProtocolCounters::bump(&counters.scrapes);
+                b.out.clear();
+                proto::write_scrape(&mut b.out, &mut b.scraped);
+                bencoded(Bytes::copy_from_slice(&b.out))
+            }
+            Err(refusal) => {
+                ProtocolCounters::bump(&counters.refused);
+                failure(&refusal.to_string())
+            }
+        }
+    })
+}
+
+fn failure(reason: &str) -> Response {
+    let mut out = Vec::with_capacity(reason.len() + 24);
+    proto::write_failure(&mut out, reason);
+    bencoded(Bytes::from(out))
+}
+
+fn bencoded(body: Bytes) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))],
+        body,
+    )
+        .into_response()
+}

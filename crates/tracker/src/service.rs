@@ -1,0 +1,176 @@
+//! The running tracker: HTTP and UDP servers, the expiry sweep and the stats sampler, started
+//! together and stopped together. `nexsuj tracker` runs one; a private site starts one with
+//! its own routes merged into the HTTP server, so pages and tracker share a port.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::config::TrackerConfig;
+use crate::engine::Tracker;
+use crate::http::{self, HttpOptions, TrustedProxies};
+use crate::stats::{SAMPLE_SECS, ServerStats};
+use crate::udp::UdpServer;
+
+/// A started tracker. Drop it or call [`Service::shutdown`] to stop.
+#[derive(Debug)]
+pub struct Service {
+    http: Vec<SocketAddr>,
+    udp: Option<UdpServer>,
+    stats: Arc<ServerStats>,
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+impl Service {
+    /// Binds the addresses of `config` (port 0 picks a free port) and starts serving
+    /// `tracker`; `routes` (a site's pages, or `Router::new()`) are served beside the
+    /// tracker's on the HTTP port.
+    pub async fn start(config: &TrackerConfig, tracker: Arc<Tracker>, routes: Router) -> io::Result<Self> {
+        let cidrs = config
+            .trusted_cidrs()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let stats = Arc::new(ServerStats::default());
+        let options = HttpOptions {
+            trusted_proxies: TrustedProxies::new(cidrs),
+            max_scrape: config.max_scrape,
+            warning_message: config.warning_message.clone(),
+            tracker_id: config.tracker_id.clone(),
+        };
+        let app = routes.merge(http::router(tracker.clone(), stats.clone(), options));
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        let mut bound = Vec::new();
+        for addr in std::iter::once(config.http_address).chain(config.http_address_v6) {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot bind HTTP {addr}: {e}")))?;
+            let local = listener.local_addr()?;
+            tracing::info!(address = %local, "HTTP tracker listening");
+            bound.push(local);
+            let (app, max, stopped) = (app.clone(), config.max_connections, stopped.clone());
+            tasks.spawn(async move {
+                if let Err(e) = http::serve(listener, app, max, wait(stopped)).await {
+                    tracing::error!(error = %e, "HTTP server failed");
+                }
+            });
+        }
+        let udp_addrs: Vec<SocketAddr> = std::iter::once(config.udp_address)
+            .chain(config.udp_address_v6)
+            .collect();
+        let udp = UdpServer::start(tracker.clone(), stats.clone(), &udp_addrs, config.udp_workers)?;
+        let cleaning = Duration::from_secs(u64::from(config.cleaning_interval.max(1)));
+        tasks.spawn(every(cleaning, stopped.clone(), {
+            let tracker = tracker.clone();
+            move || {
+                let dropped = tracker.expire(tracker.now());
+                let totals = tracker.swarms().totals();
+                tracing::debug!(
+                    dropped,
+                    torrents = totals.torrents,
+                    peers = totals.seeders + totals.leechers,
+                    "expired peers"
+                );
+            }
+        }));
+        tasks.spawn(every(Duration::from_secs(SAMPLE_SECS), stopped, {
+            let stats = stats.clone();
+            move || stats.sample()
+        }));
+        Ok(Self {
+            http: bound,
+            udp: Some(udp),
+            stats,
+            stop,
+            tasks,
+        })
+    }
+
+    /// The HTTP addresses bound.
+    pub fn http_addrs(&self) -> &[SocketAddr] {
+        &self.http
+    }
+
+    /// The UDP addresses bound.
+    pub fn udp_addrs(&self) -> &[SocketAddr] {
+        self.udp.as_ref().map_or(&[], |u| u.local_addrs())
+    }
+
+    /// The servers' counters.
+    pub fn stats(&self) -> &Arc<ServerStats> {
+        &self.stats
+    }
+
+    /// Stops accepting, lets HTTP requests in flight finish, stops the UDP workers and the
+    /// background tasks, and waits for all of them.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(udp) = self.udp.take() {
+            let _ = tokio::task::spawn_blocking(move || udp.shutdown()).await;
+        }
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Completes when `stopped` turns true (or its sender is gone).
+async fn wait(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|s| *s).await;
+}
+
+/// Runs `job` every `period` until `stopped`.
+async fn every(period: Duration, stopped: watch::Receiver<bool>, mut job: impl FnMut() + Send + 'static) {
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    let stop = wait(stopped);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = ticks.tick() => job(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::{ListMode, PublicPolicy};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn starts_on_port_zero_serves_both_protocols_and_stops() {
+        let config = TrackerConfig {
+            http_address: "127.0.0.1:0".parse().unwrap(),
+            http_address_v6: Some("[::1]:0".parse().unwrap()),
+            udp_address: "127.0.0.1:0".parse().unwrap(),
+            udp_address_v6: Some("[::1]:0".parse().unwrap()),
+            udp_workers: 2,
+            ..TrackerConfig::default()
+        };
+        let policy = Arc::new(PublicPolicy::new(ListMode::Open, None, vec![]).unwrap());
+        let tracker = Arc::new(Tracker::new(config.core(), policy, None));
+        let extra = Router::new().route("/hello", axum::routing::get(|| async { "hi" }));
+        let service = Service::start(&config, tracker, extra).await.unwrap();
+        assert_eq!((service.http_addrs().len(), service.udp_addrs().len()), (2, 2));
+        for addr in service.http_addrs().to_vec() {
+            let body = tokio::task::spawn_blocking(move || {
+                use std::io::{Read, Write};
+                let mut s = std::net::TcpStream::connect(addr).unwrap();
+                s.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .unwrap();
+                let mut out = String::new();
+                s.read_to_string(&mut out).unwrap();
+                out
+            })
+            .await
+            .unwrap();
+            assert!(body.ends_with("hi"), "{body}");
+        }
+        service.shutdown().await;
+    }
+}

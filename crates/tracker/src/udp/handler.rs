@@ -1,0 +1,121 @@
+//! One datagram in, at most one datagram out: the UDP tracker's logic without the socket, so
+//! that tests drive it directly.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tracker_proto::common::{AnnounceResponse, InfoHash, ScrapeStats};
+use tracker_proto::udp::{self, AddressFamily, Request};
+
+use super::bad_ids::BadIds;
+use super::connection_id::ConnectionIds;
+use crate::engine::{AnnounceInput, Tracker};
+use crate::passkey;
+use crate::stats::{ProtocolCounters, ServerStats};
+
+/// A worker's state: its own buffers and bad-id table, so workers share nothing but the
+/// swarm store's shard locks.
+#[derive(Debug)]
+pub struct UdpHandler {
+    tracker: Arc<Tracker>,
+    stats: Arc<ServerStats>,
+    ids: ConnectionIds,
+    bad_ids: BadIds,
+    response: AnnounceResponse,
+    scraped: Vec<(InfoHash, ScrapeStats)>,
+    scrape_stats: Vec<ScrapeStats>,
+}
+
+impl UdpHandler {
+    /// A handler answering for `tracker`, issuing and checking ids with `ids`.
+    pub fn new(tracker: Arc<Tracker>, stats: Arc<ServerStats>, ids: ConnectionIds) -> Self {
+        Self {
+            tracker,
+            stats,
+            ids,
+            bad_ids: BadIds::default(),
+            response: AnnounceResponse::default(),
+            scraped: Vec::new(),
+            scrape_stats: Vec::new(),
+        }
+    }
+
+    /// Handles `packet` from `src` at `now` (seconds since tracker start); the reply, if any,
+    /// is written into `out` (cleared first) and `true` returned.
+    pub fn handle(&mut self, packet: &[u8], src: SocketAddr, now: u32, out: &mut Vec<u8>) -> bool {
+        out.clear();
+        let counters = &self.stats.udp;
+        ProtocolCounters::bump(&counters.requests);
+        let ip = src.ip().to_canonical();
+        if self.bad_ids.ignored(&ip, now) {
+            ProtocolCounters::bump(&counters.dropped);
+            return false;
+        }
+        let request = match udp::parse_request(packet) {
+            Ok(r) => r,
+            Err(e) => {
+                ProtocolCounters::bump(&counters.malformed);
+                // Garbage counts like a bad id: an error reply to a forged source is
+                // amplification, so a source that keeps sending it is ignored for a while.
+                let answered = self.bad_ids.note(ip, now) && e.write_reply(out);
+                if !answered {
+                    ProtocolCounters::bump(&counters.dropped);
+                }
+                return answered;
+            }
+        };
+        let tid = request.transaction_id();
+        if let Some(id) = request.connection_id() {
+            if !self.ids.check(id, ip, now) {
+                ProtocolCounters::bump(&counters.bad_connection_id);
+                if !self.bad_ids.note(ip, now) {
+                    ProtocolCounters::bump(&counters.dropped);
+                    return false;
+                }
+                udp::write_error(out, tid, "invalid or expired connection id; connect again");
+                return true;
+            }
+        }
+        match request {
+            Request::Connect(_) => {
+                ProtocolCounters::bump(&counters.connects);
+                udp::write_connect(out, tid, self.ids.issue(ip, now));
+            }
+            Request::Announce(a) => {
+                let passkey = a.url_data.as_deref().and_then(passkey::from_url_data);
+                let input = AnnounceInput {
+                    request: &a.request,
+                    passkey: passkey.as_deref(),
+                    source: ip,
+                    other_family: None,
+                };
+                match self.tracker.announce(&input, now, &mut self.response) {
+                    Ok(()) => {
+                        ProtocolCounters::bump(&counters.announces);
+                        udp::write_announce(out, tid, &self.response, AddressFamily::of(ip));
+                    }
+                    Err(refusal) => {
+                        ProtocolCounters::bump(&counters.refused);
+                        udp::write_error(out, tid, refusal);
+                    }
+                }
+            }
+            Request::Scrape(s) => {
+                self.scraped.clear();
+                match self.tracker.scrape(&s.info_hashes, None, &mut self.scraped) {
+                    Ok(()) => {
+                        ProtocolCounters::bump(&counters.scrapes);
+                        self.scrape_stats.clear();
+                        self.scrape_stats.extend(self.scraped.iter().map(|(_, s)| *s));
+                        udp::write_scrape(out, tid, &self.scrape_stats);
+                    }
+                    Err(refusal) => {
+                        ProtocolCounters::bump(&counters.refused);
+                        udp::write_error(out, tid, refusal);
+                    }
+                }
+            }
+        }
+        true
+    }
+}
