@@ -11,10 +11,15 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 
-SUITES=(metainfo)
+SUITES=(metainfo tracker site)
 
 # create / info / verify against libtorrent, transmission-show/-create and mktorrent
 suite_metainfo() { /usr/bin/python3 "$here/metainfo.py"; }
+# nexsuj tracker with libtorrent, transmission (network namespace) and aria2, over HTTP and UDP
+suite_tracker() { /usr/bin/python3 "$here/tracker.py"; }
+# nexsuj serve: a libtorrent seeder and a transmission leecher through the private tracker, accounted by the
+# site; then chromium (playwright-core) signs up, logs in, uploads, searches and downloads
+suite_site() { /usr/bin/python3 "$here/site.py" && bash "$here/site_browser.sh"; }
 
 selected=("$@")
 [[ ${#selected[@]} -gt 0 ]] || selected=("${SUITES[@]}")

@@ -15,35 +15,50 @@ pub fn load<T>(file: Option<&Path>, prefix: &str, flags: toml::Table) -> anyhow:
 where
     T: Serialize + DeserializeOwned + Default,
 {
-    let defaults = serde_json::to_value(T::default()).context("serialising the defaults")?;
-    let keys: Vec<String> = defaults
+    let from_file = match file {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            Some(toml::from_str::<toml::Table>(&text).with_context(|| format!("in {}", path.display()))?)
+        }
+        None => None,
+    };
+    load_section(&T::default(), from_file, prefix, flags)
+}
+
+/// Like [`load`], for one `[section]` of a file that several configurations share (`nexsuj
+/// serve` reads `[site]` and `[tracker]` from one file), starting from `base` instead of the
+/// type's defaults. The environment variables are `{prefix}{KEY}` for the section's keys.
+pub fn load_section<T>(
+    base: &T,
+    section: Option<toml::Table>,
+    prefix: &str,
+    flags: toml::Table,
+) -> anyhow::Result<T>
+where
+    T: Serialize + DeserializeOwned + Default,
+{
+    let base = serde_json::to_value(base).context("serialising the defaults")?;
+    // Keys from the JSON form, which keeps unset options (null) that TOML cannot hold: their
+    // variables must work too.
+    let keys: Vec<String> = base
         .as_object()
         .map(|o| o.keys().cloned().collect())
         .unwrap_or_default();
-    let mut table = match json_to_toml(defaults) {
+    let mut table = match json_to_toml(base) {
         Some(toml::Value::Table(t)) => t,
         _ => toml::Table::new(),
     };
-    if let Some(path) = file {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let from_file: toml::Table =
-            toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
-        table.extend(from_file);
-    }
+    table.extend(section.unwrap_or_default());
     for key in keys {
-        let var = format!("{prefix}{}", key.to_uppercase());
-        if let Ok(text) = std::env::var(&var) {
+        if let Ok(text) = std::env::var(format!("{prefix}{}", key.to_uppercase())) {
             table.insert(key, env_value(&text));
         }
     }
     table.extend(flags);
-    match toml::Value::Table(table.clone()).try_into::<T>() {
-        Ok(v) => Ok(v),
-        Err(e) => Err(anyhow::anyhow!(
-            "invalid configuration: {}",
-            name_the_key::<T>(&table, &e)
-        )),
-    }
+    toml::Value::Table(table.clone())
+        .try_into::<T>()
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {}", name_the_key::<T>(&table, &e)))
 }
 
 /// serde's message for a bad value does not say which key held it; find the key by trying

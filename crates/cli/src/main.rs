@@ -7,6 +7,7 @@ mod layered;
 mod logging;
 mod output;
 mod progress;
+mod serve;
 mod tracker;
 mod units;
 mod verify;
@@ -33,6 +34,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Run a public BitTorrent tracker (HTTP and UDP).
     Tracker(tracker::TrackerArgs),
+    /// Run the private-tracker site with its tracker (pages, JSON API, HTTP and UDP tracker).
+    Serve(serve::ServeArgs),
 }
 
 /// How a command ended when it did not fail outright.
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Info(args) => info::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Tracker(args) => tracker::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

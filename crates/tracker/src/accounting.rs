@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use tracker_proto::common::{AnnounceEvent, InfoHash, Transfer};
 
 use crate::access::UserId;
+use crate::swarm::Traffic;
 
 /// What one announce adds to a user's totals on one torrent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -26,7 +27,17 @@ pub struct Delta {
 /// A counter that went backwards means the client restarted its session: the new value is
 /// all new traffic, never a negative delta. A delta above `cap` bytes (an absurd jump, a
 /// cheat or a bug) is cut to `cap`.
-pub fn delta(previous: Option<Transfer>, current: Transfer, cap: u64) -> Delta {
+///
+/// A peer the swarm does not know (`previous` is `None`) counts from zero only when it says
+/// `started`, the first announce of a session. Any other event from an unknown peer takes
+/// its counters as the baseline and credits nothing: that is a session already counted —
+/// the second `stopped` of a client announcing to several of our URLs, or the first announce
+/// after a tracker restart (Ocelot's rule). At most one interval of traffic is lost that way;
+/// counting it twice would be worse.
+pub fn delta(previous: Option<Traffic>, current: Transfer, event: AnnounceEvent, cap: u64) -> Delta {
+    if previous.is_none() && event != AnnounceEvent::Started {
+        return Delta::default();
+    }
     let step = |prev: Option<u64>, now: u64| match prev {
         Some(p) if now >= p => now - p,
         _ => now,
@@ -175,10 +186,14 @@ mod tests {
         }
     }
 
+    fn tr(uploaded: u64, downloaded: u64) -> Traffic {
+        t(uploaded, downloaded).into()
+    }
+
     #[test]
     fn deltas_from_absolute_counters() {
         assert_eq!(
-            delta(None, t(100, 50), u64::MAX),
+            delta(None, t(100, 50), AnnounceEvent::Started, u64::MAX),
             Delta {
                 uploaded: 100,
                 downloaded: 50,
@@ -186,7 +201,7 @@ mod tests {
             }
         );
         assert_eq!(
-            delta(Some(t(100, 50)), t(150, 80), u64::MAX),
+            delta(Some(tr(100, 50)), t(150, 80), AnnounceEvent::None, u64::MAX),
             Delta {
                 uploaded: 50,
                 downloaded: 30,
@@ -195,15 +210,23 @@ mod tests {
         );
         // A restart (counters went backwards) starts a new session: no negative delta.
         assert_eq!(
-            delta(Some(t(1000, 500)), t(10, 5), u64::MAX),
+            delta(Some(tr(1000, 500)), t(10, 5), AnnounceEvent::None, u64::MAX),
             Delta {
                 uploaded: 10,
                 downloaded: 5,
                 capped: false
             }
         );
+        // An unknown peer that is not starting a session was counted already.
+        for event in [
+            AnnounceEvent::None,
+            AnnounceEvent::Stopped,
+            AnnounceEvent::Completed,
+        ] {
+            assert_eq!(delta(None, t(100, 50), event, u64::MAX), Delta::default());
+        }
         // An absurd jump is capped.
-        let d = delta(Some(t(0, 0)), t(10 << 40, 3), 1 << 30);
+        let d = delta(Some(tr(0, 0)), t(10 << 40, 3), AnnounceEvent::Completed, 1 << 30);
         assert_eq!((d.uploaded, d.downloaded, d.capped), (1 << 30, 3, true));
     }
 

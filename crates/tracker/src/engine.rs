@@ -182,14 +182,9 @@ impl Tracker {
         Ok(())
     }
 
-    fn account(
-        &self,
-        user: UserId,
-        req: &AnnounceRequest,
-        previous: Option<tracker_proto::common::Transfer>,
-    ) {
+    fn account(&self, user: UserId, req: &AnnounceRequest, previous: Option<crate::swarm::Traffic>) {
         let Some(acc) = &self.accounting else { return };
-        let d = delta(previous, req.transfer, self.config.accounting_cap);
+        let d = delta(previous, req.transfer, req.event, self.config.accounting_cap);
         if d.capped {
             self.bump(&self.counters.capped);
         }

@@ -28,19 +28,25 @@ pub fn from_url_data(url: &[u8]) -> Option<String> {
         Some(i) => (&url[..i], Some(&url[i + 1..])),
         None => (url, None),
     };
-    if let Some(query) = query {
-        for pair in query.split(|&b| b == b'&') {
-            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
-                continue;
-            };
-            let (name, value) = (&pair[..eq], &pair[eq + 1..]);
-            if name == b"auth_key" || name == b"passkey" {
-                return decode(value);
-            }
-        }
+    if let Some(pk) = query.and_then(from_query) {
+        return Some(pk);
     }
     let path = std::str::from_utf8(path).ok()?;
     from_path(path).map(str::to_owned)
+}
+
+/// The `auth_key` or `passkey` parameter of a query string (the bytes after `?`).
+pub fn from_query(query: &[u8]) -> Option<String> {
+    for pair in query.split(|&b| b == b'&') {
+        let Some(eq) = pair.iter().position(|&b| b == b'=') else {
+            continue;
+        };
+        let (name, value) = (&pair[..eq], &pair[eq + 1..]);
+        if name == b"auth_key" || name == b"passkey" {
+            return decode(value);
+        }
+    }
+    None
 }
 
 /// Printable ASCII without separators, and not too long.

@@ -51,7 +51,11 @@ pub(super) async fn announce_with_passkey(
 }
 
 pub(super) async fn scrape(State(s): Shared, RawQuery(query): RawQuery) -> Response {
-    answer_scrape(&s, None, query.as_deref())
+    // Clients derive the scrape URL from the announce URL, so `?auth_key=` comes along.
+    let passkey = query
+        .as_deref()
+        .and_then(|q| crate::passkey::from_query(q.as_bytes()));
+    answer_scrape(&s, passkey.as_deref(), query.as_deref())
 }
 
 pub(super) async fn scrape_with_passkey(

@@ -97,6 +97,26 @@ pub struct Announce {
     pub numwant: usize,
 }
 
+/// A peer's byte counters as the store keeps them: what private-tracker accounting needs to
+/// turn the next announce's absolute counters into deltas (`left` decides the list the
+/// record sits in and is not kept).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Bytes uploaded, as last announced.
+    pub uploaded: u64,
+    /// Bytes downloaded, as last announced.
+    pub downloaded: u64,
+}
+
+impl From<Transfer> for Traffic {
+    fn from(t: Transfer) -> Self {
+        Self {
+            uploaded: t.uploaded,
+            downloaded: t.downloaded,
+        }
+    }
+}
+
 /// What an announce did to its swarm.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AnnounceOutcome {
@@ -107,7 +127,7 @@ pub struct AnnounceOutcome {
     /// The peer's counters at its previous announce, for private-tracker accounting deltas;
     /// `None` for a new peer or a restarted one (a new peer id from a known address: its
     /// counters start again from zero).
-    pub previous: Option<Transfer>,
+    pub previous: Option<Traffic>,
 }
 
 /// Sizes of the whole store, summed shard by shard (not an atomic snapshot across shards).

@@ -2,7 +2,9 @@
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
-use tracker_proto::common::{PeerId, ResponsePeer, Transfer};
+use tracker_proto::common::{PeerId, ResponsePeer};
+
+use super::Traffic;
 
 /// A peer's IP and port in 18 bytes (a `SocketAddr` takes 32): IPv4 is stored IPv4-mapped.
 ///
@@ -37,14 +39,14 @@ impl PeerAddr {
     }
 }
 
-/// What the store keeps of one peer (72 bytes on 64-bit targets).
+/// What the store keeps of one peer (64 bytes on 64-bit targets).
 ///
-/// Whether it is a seeder is not stored: it is implied by the list the record sits in (and
-/// equals `transfer.left == 0`).
+/// Whether it is a seeder is not stored: it is implied by the list the record sits in (the
+/// seeders announced `left=0`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PeerRecord {
     /// Its counters at its last announce (returned as [`super::AnnounceOutcome::previous`]).
-    pub(crate) transfer: Transfer,
+    pub(crate) traffic: Traffic,
     /// When it last announced, in seconds since tracker start.
     pub(crate) last_seen: u32,
     /// Where it listens; the key of the record within its swarm.
@@ -62,11 +64,6 @@ impl PeerRecord {
             addr: self.addr.get(),
             peer_id: Some(self.peer_id),
         }
-    }
-
-    /// It has nothing left to download.
-    pub(crate) fn is_seeder(&self) -> bool {
-        self.transfer.left == 0
     }
 }
 

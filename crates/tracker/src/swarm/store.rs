@@ -33,8 +33,8 @@ struct Shard {
     swarms: HashMap<InfoHash, Swarm>,
     /// Drives peer sampling; per shard so that it needs no lock of its own.
     rng: Rng,
-    /// Keys the address index of every swarm created in this shard (cloning it is cheap,
-    /// building a fresh one per swarm is not).
+    /// Keys the address index of every swarm in this shard (one key per shard: a swarm
+    /// does not pay 16 bytes for its own).
     peer_hasher: RandomState,
     /// Sum of the swarms' seeders, kept up to date so that totals need no scan.
     seeders: usize,
@@ -122,15 +122,15 @@ impl Swarms {
                 None => return AnnounceOutcome::default(),
             }
         } else {
-            let (hasher, retired) = (&shard.peer_hasher, &mut shard.retired);
+            let retired = &mut shard.retired;
             shard.swarms.entry(a.info_hash).or_insert_with(|| {
-                let mut swarm = Swarm::new(hasher.clone());
+                let mut swarm = Swarm::new();
                 swarm.set_downloaded(retired.take(&a.info_hash));
                 swarm
             })
         };
         let (seeders, leechers) = (swarm.seeders(), swarm.leechers());
-        let outcome = swarm.announce(a, now, &mut shard.rng, out);
+        let outcome = swarm.announce(a, now, (&mut shard.rng, &shard.peer_hasher), out);
         // The swarm's counts are part of the shard's sums, so this never underflows.
         shard.seeders = shard.seeders + swarm.seeders() - seeders;
         shard.leechers = shard.leechers + swarm.leechers() - leechers;
@@ -164,9 +164,9 @@ impl Swarms {
             let mut guard = lock(padded);
             let shard = &mut *guard;
             let (mut seeders, mut leechers) = (0, 0);
-            let retired = &mut shard.retired;
+            let (retired, hasher) = (&mut shard.retired, &shard.peer_hasher);
             shard.swarms.retain(|h, swarm| {
-                let dropped = swarm.expire(now, self.peer_timeout_secs);
+                let dropped = swarm.expire(now, self.peer_timeout_secs, hasher);
                 seeders += dropped.seeders;
                 leechers += dropped.leechers;
                 if swarm.is_empty() {

@@ -3,15 +3,17 @@
 //! Most swarms are small, so the index is only built past [`INDEX_ABOVE`] peers (and dropped
 //! again below [`UNINDEX_BELOW`]): under it a lookup scans the records, which an announce reads
 //! anyway to build its reply, and saves the index's hashing, its cache misses and its memory.
+//! The index holds only 4-byte slots; the key (the address) is read from the record the slot
+//! points at, so a big swarm's index costs about 5 bytes per peer instead of 28.
 
-use std::collections::HashMap;
-use std::hash::RandomState;
+use std::hash::{BuildHasher, RandomState};
 
-use tracker_proto::common::{AnnounceEvent, ResponsePeer, ScrapeStats, Transfer};
+use hashbrown::HashTable;
+use tracker_proto::common::{AnnounceEvent, ResponsePeer, ScrapeStats};
 
 use super::peer::{PeerAddr, PeerRecord, Slot};
 use super::select::{Rng, sample};
-use super::{Announce, AnnounceOutcome};
+use super::{Announce, AnnounceOutcome, Traffic};
 
 /// The peers of one torrent and its completion count.
 ///
@@ -24,8 +26,8 @@ pub(crate) struct Swarm {
     /// Peers with nothing left.
     seeders: Vec<PeerRecord>,
     /// Where each peer's record is, when the swarm is big enough to need it (empty otherwise);
-    /// SipHash keyed per shard, since ports are chosen by peers.
-    index: HashMap<PeerAddr, Slot, RandomState>,
+    /// hashed with the shard's keyed SipHash, since ports are chosen by peers.
+    index: HashTable<Slot>,
     /// `completed` events counted (BEP 48 `downloaded`).
     downloaded: u32,
 }
@@ -46,13 +48,28 @@ pub(crate) struct Dropped {
     pub(crate) leechers: usize,
 }
 
+/// The record at `slot` of the two lists.
+fn record<'a>(leechers: &'a [PeerRecord], seeders: &'a [PeerRecord], slot: Slot) -> &'a PeerRecord {
+    let list = if slot.is_seeder() { seeders } else { leechers };
+    &list[slot.index()]
+}
+
+/// Pushes `rec`, growing the list by half its length at most (at least one): most swarms hold
+/// one or two peers, and `Vec`'s own growth would give each list room for four.
+fn push_tight(list: &mut Vec<PeerRecord>, rec: PeerRecord) {
+    if list.len() == list.capacity() {
+        list.reserve_exact((list.len() / 2).max(1));
+    }
+    list.push(rec);
+}
+
 impl Swarm {
-    /// An empty swarm whose index uses `hasher` (shared by the swarms of one shard).
-    pub(crate) fn new(hasher: RandomState) -> Self {
+    /// An empty swarm.
+    pub(crate) fn new() -> Self {
         Self {
             leechers: Vec::new(),
             seeders: Vec::new(),
-            index: HashMap::with_hasher(hasher),
+            index: HashTable::new(),
             downloaded: 0,
         }
     }
@@ -73,9 +90,11 @@ impl Swarm {
     }
 
     /// Where the peer at `addr` is, if it is in the swarm.
-    fn find(&self, addr: &PeerAddr) -> Option<Slot> {
+    fn find(&self, addr: &PeerAddr, hasher: &RandomState) -> Option<Slot> {
         if !self.index.is_empty() {
-            return self.index.get(addr).copied();
+            let (leechers, seeders) = (&self.leechers, &self.seeders);
+            let eq = |s: &Slot| record(leechers, seeders, *s).addr == *addr;
+            return self.index.find(hasher.hash_one(addr), eq).copied();
         }
         let at = |list: &[PeerRecord]| list.iter().position(|r| r.addr == *addr);
         at(&self.leechers)
@@ -117,19 +136,19 @@ impl Swarm {
         &mut self,
         a: &Announce,
         now: u32,
-        rng: &mut Rng,
+        (rng, hasher): (&mut Rng, &RandomState),
         out: &mut Vec<ResponsePeer>,
     ) -> AnnounceOutcome {
         let addr = PeerAddr::new(a.addr);
-        let found = self.find(&addr);
+        let found = self.find(&addr, hasher);
         if a.event == AnnounceEvent::Stopped {
-            let old = found.map(|slot| self.remove(slot));
-            let previous = old.filter(|o| o.peer_id == a.peer_id).map(|o| o.transfer);
+            let old = found.map(|slot| self.remove(slot, hasher));
+            let previous = old.filter(|o| o.peer_id == a.peer_id).map(|o| o.traffic);
             return self.outcome(previous);
         }
         let (slot, previous) = match found {
-            Some(slot) => self.update(slot, a, now),
-            None => (self.add(addr, a, now), None),
+            Some(slot) => self.update(slot, a, now, hasher),
+            None => (self.add(addr, a, now, hasher), None),
         };
         if slot.is_seeder() {
             // Seeders don't need seeders; the announcer is not among the leechers.
@@ -144,23 +163,29 @@ impl Swarm {
 
     /// Applies `a` to the known peer at `slot`; returns where it is now (it moves when it
     /// becomes a seeder or a leecher again) and its previous counters if it is the same client.
-    fn update(&mut self, slot: Slot, a: &Announce, now: u32) -> (Slot, Option<Transfer>) {
+    fn update(
+        &mut self,
+        slot: Slot,
+        a: &Announce,
+        now: u32,
+        hasher: &RandomState,
+    ) -> (Slot, Option<Traffic>) {
         let was_seeder = slot.is_seeder();
         let rec = self.record_mut(slot);
         // A restarted client (new peer id) keeps the flag: same address, same download.
         let completes = a.event == AnnounceEvent::Completed && !was_seeder && !rec.completed;
         rec.completed |= completes;
-        let previous = (rec.peer_id == a.peer_id).then_some(rec.transfer);
+        let previous = (rec.peer_id == a.peer_id).then_some(rec.traffic);
         rec.peer_id = a.peer_id;
-        rec.transfer = a.transfer;
+        rec.traffic = a.transfer.into();
         rec.last_seen = now;
-        let moves = rec.is_seeder() != was_seeder;
         if completes {
             self.downloaded = self.downloaded.saturating_add(1);
         }
-        if moves {
-            let rec = self.remove(slot);
-            (self.insert(rec), previous)
+        let seeder = a.transfer.left == 0;
+        if seeder != was_seeder {
+            let rec = self.remove(slot, hasher);
+            (self.insert(rec, seeder, hasher), previous)
         } else {
             (slot, previous)
         }
@@ -168,22 +193,23 @@ impl Swarm {
 
     /// Adds a peer not seen before; a `Completed` from it counts (it finished while the
     /// tracker was down, or after its record expired).
-    fn add(&mut self, addr: PeerAddr, a: &Announce, now: u32) -> Slot {
+    fn add(&mut self, addr: PeerAddr, a: &Announce, now: u32, hasher: &RandomState) -> Slot {
         let completed = a.event == AnnounceEvent::Completed;
         if completed {
             self.downloaded = self.downloaded.saturating_add(1);
         }
-        self.insert(PeerRecord {
-            transfer: a.transfer,
+        let rec = PeerRecord {
+            traffic: a.transfer.into(),
             last_seen: now,
             addr,
             peer_id: a.peer_id,
             completed,
-        })
+        };
+        self.insert(rec, a.transfer.left == 0, hasher)
     }
 
     /// Drops the peers whose last announce is `timeout` seconds or more before `now`.
-    pub(crate) fn expire(&mut self, now: u32, timeout: u32) -> Dropped {
+    pub(crate) fn expire(&mut self, now: u32, timeout: u32, hasher: &RandomState) -> Dropped {
         let mut dropped = Dropped::default();
         for seeder in [false, true] {
             let mut i = 0;
@@ -191,7 +217,7 @@ impl Swarm {
                 let rec = &self.list(seeder)[i];
                 if now.saturating_sub(rec.last_seen) >= timeout {
                     // The last record moves into `i`, so `i` is looked at again.
-                    self.remove(Slot::new(seeder, i));
+                    self.remove(Slot::new(seeder, i), hasher);
                     if seeder {
                         dropped.seeders += 1;
                     } else {
@@ -211,7 +237,7 @@ impl Swarm {
         dropped
     }
 
-    fn outcome(&self, previous: Option<Transfer>) -> AnnounceOutcome {
+    fn outcome(&self, previous: Option<Traffic>) -> AnnounceOutcome {
         AnnounceOutcome {
             complete: saturate(self.seeders.len()),
             incomplete: saturate(self.leechers.len()),
@@ -236,45 +262,58 @@ impl Swarm {
         &mut list[slot.index()]
     }
 
-    /// Adds `rec` (whose address is not in the swarm) to the list its `left` calls for.
-    fn insert(&mut self, rec: PeerRecord) -> Slot {
-        let list = self.list_mut(rec.is_seeder());
-        let slot = Slot::new(rec.is_seeder(), list.len());
-        list.push(rec);
-        if !self.index.is_empty() {
-            self.index.insert(rec.addr, slot);
-        } else if self.len() > INDEX_ABOVE {
-            let leechers = self
-                .leechers
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (r.addr, Slot::new(false, i)));
-            let seeders = self
-                .seeders
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (r.addr, Slot::new(true, i)));
-            self.index.extend(leechers.chain(seeders));
+    /// Adds `rec` (whose address is not in the swarm) to the seeder or the leecher list.
+    fn insert(&mut self, rec: PeerRecord, seeder: bool, hasher: &RandomState) -> Slot {
+        let list = self.list_mut(seeder);
+        let slot = Slot::new(seeder, list.len());
+        push_tight(list, rec);
+        let (leechers, seeders, index) = (&self.leechers, &self.seeders, &mut self.index);
+        let rehash = |s: &Slot| hasher.hash_one(record(leechers, seeders, *s).addr);
+        if !index.is_empty() {
+            index.insert_unique(hasher.hash_one(rec.addr), slot, rehash);
+        } else if leechers.len() + seeders.len() > INDEX_ABOVE {
+            let all = (0..leechers.len())
+                .map(|i| Slot::new(false, i))
+                .chain((0..seeders.len()).map(|i| Slot::new(true, i)));
+            index.reserve(leechers.len() + seeders.len(), rehash);
+            for s in all {
+                index.insert_unique(rehash(&s), s, rehash);
+            }
         }
         slot
     }
 
     /// Takes the record at `slot` out by `swap_remove`, re-pointing the record moved into it.
-    fn remove(&mut self, slot: Slot) -> PeerRecord {
+    fn remove(&mut self, slot: Slot, hasher: &RandomState) -> PeerRecord {
+        let indexed = !self.index.is_empty();
+        if indexed {
+            // Unhook the leaving record and the last one of its list (which moves into its
+            // place) while both are still where their slots say.
+            let list = if slot.is_seeder() {
+                &self.seeders
+            } else {
+                &self.leechers
+            };
+            let last = Slot::new(slot.is_seeder(), list.len() - 1);
+            for s in [slot, last] {
+                let addr = list[s.index()].addr;
+                if let Ok(entry) = self.index.find_entry(hasher.hash_one(addr), |x| *x == s) {
+                    entry.remove();
+                }
+            }
+        }
         let list = self.list_mut(slot.is_seeder());
         let rec = list.swap_remove(slot.index());
         let moved = list.get(slot.index()).map(|m| m.addr);
-        if self.index.is_empty() {
+        if !indexed {
             return rec;
         }
         if self.len() < UNINDEX_BELOW {
-            self.index.clear();
-            self.index.shrink_to_fit();
-        } else {
-            self.index.remove(&rec.addr);
-            if let Some(moved) = moved {
-                self.index.insert(moved, slot);
-            }
+            self.index = HashTable::new();
+        } else if let Some(moved) = moved {
+            let (leechers, seeders) = (&self.leechers, &self.seeders);
+            let rehash = |s: &Slot| hasher.hash_one(record(leechers, seeders, *s).addr);
+            self.index.insert_unique(hasher.hash_one(moved), slot, rehash);
         }
         rec
     }

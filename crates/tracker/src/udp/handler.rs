@@ -54,6 +54,7 @@ impl UdpHandler {
         let request = match udp::parse_request(packet) {
             Ok(r) => r,
             Err(e) => {
+                tracing::debug!(peer = %src, error = %e, "UDP malformed");
                 ProtocolCounters::bump(&counters.malformed);
                 // Garbage counts like a bad id: an error reply to a forged source is
                 // amplification, so a source that keeps sending it is ignored for a while.
@@ -67,6 +68,7 @@ impl UdpHandler {
         let tid = request.transaction_id();
         if let Some(id) = request.connection_id() {
             if !self.ids.check(id, ip, now) {
+                tracing::debug!(peer = %src, "UDP bad connection id");
                 ProtocolCounters::bump(&counters.bad_connection_id);
                 if !self.bad_ids.note(ip, now) {
                     ProtocolCounters::bump(&counters.dropped);
@@ -82,6 +84,7 @@ impl UdpHandler {
                 udp::write_connect(out, tid, self.ids.issue(ip, now));
             }
             Request::Announce(a) => {
+                tracing::debug!(peer = %src, event = ?a.request.event, left = a.request.transfer.left, "UDP announce");
                 let passkey = a.url_data.as_deref().and_then(passkey::from_url_data);
                 let input = AnnounceInput {
                     request: &a.request,

@@ -84,7 +84,11 @@ fn expiry_of_many_peers_keeps_the_index_right() {
     assert_eq!(s.expire(19), 100);
     for p in (0..200).filter(|p| p % 20 >= 10) {
         let a = if p % 2 == 0 { seeder(1, p) } else { leecher(1, p) };
-        assert_eq!(s.announce(&a, 21, &mut out).previous, Some(a.transfer), "{p}");
+        assert_eq!(
+            s.announce(&a, 21, &mut out).previous,
+            Some(a.transfer.into()),
+            "{p}"
+        );
     }
     assert_eq!(
         s.totals(),
@@ -123,7 +127,8 @@ fn totals_sum_every_shard() {
 
 #[test]
 fn the_index_is_built_and_dropped_as_the_swarm_grows_and_shrinks() {
-    let mut swarm = Swarm::new(std::hash::RandomState::new());
+    let mut swarm = Swarm::new();
+    let hasher = std::hash::RandomState::new();
     let mut rng = Rng::seeded(5);
     let mut out = Vec::new();
     let kind = |p: u32| if p % 3 == 0 { seeder(1, p) } else { leecher(1, p) };
@@ -131,8 +136,8 @@ fn the_index_is_built_and_dropped_as_the_swarm_grows_and_shrinks() {
     // Re-announces `live[from..]` (each must be found at its own record), then checks counts.
     let mut check = |swarm: &mut Swarm, live: &[u32], from: usize, now: u32| {
         for &p in &live[from..] {
-            let o = swarm.announce(&kind(p), now, &mut check_rng, &mut check_out);
-            assert_eq!(o.previous, Some(kind(p).transfer), "{p}");
+            let o = swarm.announce(&kind(p), now, (&mut check_rng, &hasher), &mut check_out);
+            assert_eq!(o.previous, Some(kind(p).transfer.into()), "{p}");
         }
         let seeders = live.iter().filter(|p| *p % 3 == 0).count();
         assert_eq!(
@@ -142,7 +147,7 @@ fn the_index_is_built_and_dropped_as_the_swarm_grows_and_shrinks() {
     };
     let mut live: Vec<u32> = Vec::new();
     for p in 0..40 {
-        swarm.announce(&kind(p), 0, &mut rng, &mut out);
+        swarm.announce(&kind(p), 0, (&mut rng, &hasher), &mut out);
         live.push(p);
         assert_eq!(swarm.is_indexed(), live.len() > 16, "{p}");
         check(&mut swarm, &live, 0, 0);
@@ -150,23 +155,28 @@ fn the_index_is_built_and_dropped_as_the_swarm_grows_and_shrinks() {
     // Shrink by stops from the front, then grow again.
     while live.len() > 3 {
         let p = live.remove(0);
-        swarm.announce(&with(kind(p), AnnounceEvent::Stopped), 1, &mut rng, &mut out);
+        swarm.announce(
+            &with(kind(p), AnnounceEvent::Stopped),
+            1,
+            (&mut rng, &hasher),
+            &mut out,
+        );
         assert_eq!(swarm.is_indexed(), live.len() >= 8, "{p}");
         check(&mut swarm, &live, 0, 1);
     }
     for p in 100..120 {
-        swarm.announce(&kind(p), 500, &mut rng, &mut out);
+        swarm.announce(&kind(p), 500, (&mut rng, &hasher), &mut out);
         live.push(p);
         check(&mut swarm, &live, 3, 500); // 3 old peers: not refreshed
     }
     assert!(swarm.is_indexed());
     // Expiry of a few keeps the index; expiry of all drops it on the way down.
-    let dropped = swarm.expire(1000, 999);
+    let dropped = swarm.expire(1000, 999, &hasher);
     assert_eq!((dropped.seeders, dropped.leechers), (1, 2)); // 37, 38, 39
     assert!(swarm.is_indexed());
     live.retain(|p| *p >= 100);
     check(&mut swarm, &live, 0, 1000);
-    let dropped = swarm.expire(2000, 999);
+    let dropped = swarm.expire(2000, 999, &hasher);
     assert_eq!((dropped.seeders, dropped.leechers), (6, 14));
     assert!(swarm.is_empty() && !swarm.is_indexed());
 }

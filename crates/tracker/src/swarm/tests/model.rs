@@ -81,7 +81,7 @@ impl Model {
             .entry(torrent)
             .or_insert_with(|| (HashMap::new(), retired.remove(&torrent).unwrap_or(0)));
         let old = peers.get(&peer).copied();
-        let previous = old.filter(|o| o.id == id).map(|o| o.transfer);
+        let previous = old.filter(|o| o.id == id).map(|o| o.transfer.into());
         if stopped {
             peers.remove(&peer);
         } else {

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use tracker_proto::common::{PeerId, ResponsePeer, Transfer};
+use tracker_proto::common::{PeerId, ResponsePeer};
 
 use super::super::peer::{PeerAddr, PeerRecord};
 use super::super::select::{Rng, sample};
@@ -11,7 +11,7 @@ use super::*;
 fn records(range: std::ops::Range<u32>) -> Vec<PeerRecord> {
     range
         .map(|n| PeerRecord {
-            transfer: Transfer::default(),
+            traffic: Default::default(),
             last_seen: 0,
             addr: PeerAddr::new(addr(n)),
             peer_id: PeerId([0; 20]),

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# HTTP tracker throughput: nexsuj against aquatic_http and Debian's opentracker, same load, the server
+# pinned to CPU 0 (one worker) and the load generator to CPU 1.
+#
+#   bash bench/tracker-http.sh [SECONDS]
+#
+# Two loads, each for SECONDS (default 20) per server:
+#  1. wrk, 128 keep-alive connections, one thread, a Lua script of announces over a fixed set of 10k
+#     info-hashes (so opentracker, which Debian builds whitelist-only, can be given them): nexsuj,
+#     aquatic_http, opentracker.
+#  2. aquatic_http_load_test (128 keep-alive connections, 10k torrents, its own random info-hashes, so
+#     opentracker cannot take part): nexsuj and aquatic_http.
+# Prints responses/s and the ratio of nexsuj to the best of the others in each.
+# Tools are installed when missing: wrk and opentracker with apt-get, aquatic with `cargo install` into
+# $NEXSUJ_TOOLS (default /var/tmp/nexsuj-tools).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-20}
+tools=${NEXSUJ_TOOLS:-/var/tmp/nexsuj-tools}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/nexsuj-target}
+work=$(mktemp -d)
+chmod 755 "$work"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+for pkg in wrk opentracker; do
+    command -v "$pkg" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$pkg" >/dev/null
+done
+for tool in aquatic_http aquatic_http_load_test; do
+    if [[ ! -x $tools/bin/$tool ]]; then
+        echo "installing $tool into $tools (once)" >&2
+        # Not --locked: aquatic's lockfile pins a `metrics` that current rustc refuses.
+        CARGO_TARGET_DIR=$tools/target cargo install -q --root "$tools" "$tool"
+    fi
+done
+cargo build -q --release --locked -p nexsuj
+nexsuj=$CARGO_TARGET_DIR/release/nexsuj
+port=3299
+
+# 10k info-hashes from a fixed seed: percent-encoded for the Lua script, hex for opentracker's whitelist.
+/usr/bin/python3 - "$work" <<'PY'
+import random, sys
+rnd = random.Random(20261202)
+hashes = [bytes(rnd.getrandbits(8) for _ in range(20)) for _ in range(10000)]
+with open(f"{sys.argv[1]}/hashes.lua", "w") as f:
+    f.write("hashes = {\n")
+    for h in hashes:
+        f.write('"' + "".join(f"%{b:02x}" for b in h) + '",\n')
+    f.write("}\n")
+with open(f"{sys.argv[1]}/wl.txt", "w") as f:
+    f.write("".join(h.hex() + "\n" for h in hashes))
+PY
+cat >"$work/announce.lua" <<EOF
+dofile("$work/hashes.lua")
+math.randomseed(7)
+local n = 0
+request = function()
+    n = n + 1
+    local h = hashes[math.random(#hashes)]
+    local left = (math.random(4) == 1) and 0 or math.random(1, 1000000)
+    local path = string.format(
+        "/announce?info_hash=%s&peer_id=-WR0001-%012d&port=%d&uploaded=0&downloaded=0&left=%d&compact=1&numwant=50&event=started",
+        h, n % 1000000, 1024 + math.random(60000), left)
+    return wrk.format("GET", path)
+end
+EOF
+
+wait_http() {
+    for _ in $(seq 100); do
+        # A TCP connect is enough: aquatic_http never answers a request without a query.
+        timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "no HTTP tracker answered on $port" >&2
+    return 1
+}
+
+start_server() { # name → sets $server_pid
+    case $1 in
+    nexsuj)
+        NEXSUJ_LOG=error NEXSUJ_HTTP_WORKERS=1 taskset -c 0 "$nexsuj" tracker --http "127.0.0.1:$port" \
+            --udp "127.0.0.1:$((port + 1))" &
+        ;;
+    aquatic_http)
+        "$tools/bin/aquatic_http" -p | sed -e "s/^address = .*/address = \"127.0.0.1:$port\"/" >"$work/aquatic.toml"
+        taskset -c 0 "$tools/bin/aquatic_http" -c "$work/aquatic.toml" >/dev/null 2>&1 &
+        ;;
+    opentracker)
+        taskset -c 0 opentracker -i 127.0.0.1 -p "$port" -P "$((port + 1))" -u nobody -d "$work" -w /wl.txt \
+            >/dev/null 2>&1 &
+        ;;
+    esac
+    server_pid=$!
+    pids+=("$server_pid")
+    wait_http
+}
+
+stop_server() {
+    kill "$server_pid"
+    wait "$server_pid" 2>/dev/null || true
+}
+
+wrk_load() {
+    taskset -c 1 wrk -t1 -c128 -d"${secs}s" --latency -s "$work/announce.lua" "http://127.0.0.1:$port" >"$work/wrk.out"
+    local rps p50 p99
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.out")
+    p50=$(awk '$1 == "50%" {print $2}' "$work/wrk.out")
+    p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.out")
+    echo "$rps $p50 $p99"
+}
+
+aquatic_load() {
+    "$tools/bin/aquatic_http_load_test" -p |
+        sed -e "s/^server_address = .*/server_address = \"127.0.0.1:$port\"/" \
+            -e "s/^duration = .*/duration = $secs/" -e 's/^enable_tls = .*/enable_tls = false/' >"$work/load.toml"
+    taskset -c 1 "$tools/bin/aquatic_http_load_test" -c "$work/load.toml" 2>&1 |
+        awk '/^Average responses per second:/ {print $5}'
+}
+
+ratio() { echo "$1 / $2" | bc -l; }
+
+echo "== wrk: 128 keep-alive connections, 10k torrents, ${secs}s per server"
+declare -A wrk_rps
+for name in nexsuj aquatic_http opentracker; do
+    start_server "$name"
+    read -r rps p50 p99 < <(wrk_load)
+    stop_server
+    wrk_rps[$name]=$rps
+    printf '  %-13s %10.0f responses/s   latency p50 %-8s p99 %s\n' "$name" "$rps" "$p50" "$p99"
+done
+best=$(printf '%s\n' "${wrk_rps[aquatic_http]}" "${wrk_rps[opentracker]}" | sort -g | tail -1)
+printf '  ratio nexsuj / best of the others = %.2f\n' "$(ratio "${wrk_rps[nexsuj]}" "$best")"
+
+echo "== aquatic_http_load_test: 128 keep-alive connections, 10k torrents, ${secs}s per server"
+declare -A aq_rps
+for name in nexsuj aquatic_http; do
+    start_server "$name"
+    aq_rps[$name]=$(aquatic_load)
+    stop_server
+    printf '  %-13s %10.0f responses/s\n' "$name" "${aq_rps[$name]}"
+done
+printf '  ratio nexsuj / aquatic_http = %.2f\n' "$(ratio "${aq_rps[nexsuj]}" "${aq_rps[aquatic_http]}")"

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# UDP tracker throughput and memory: aquatic_udp_load_test against nexsuj and against aquatic_udp in turn,
+# same load, one server worker pinned to CPU 0 and one load worker pinned to CPU 1.
+#
+#   bash bench/tracker-udp.sh [SECONDS] [ROUNDS]
+#
+# Throughput: the load test's default mix (1M torrents, 2M peers, connect/announce/scrape 50/50/1) for
+# SECONDS (default 30) per server, ROUNDS times (default 2) alternating which server goes first; prints
+# each run's responses/s and the ratio nexsuj / aquatic_udp of the medians.
+# Memory: 100k torrents and 1M peers, announces only, until the swarms are full; prints resident memory
+# (VmHWM) and the peers each server holds.
+#
+# Tools are installed with `cargo install` into $NEXSUJ_TOOLS (default /var/tmp/nexsuj-tools) when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-30}
+rounds=${2:-2}
+tools=${NEXSUJ_TOOLS:-/var/tmp/nexsuj-tools}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/nexsuj-target}
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+for tool in aquatic_udp aquatic_udp_load_test; do
+    if [[ ! -x $tools/bin/$tool ]]; then
+        echo "installing $tool into $tools (once)" >&2
+        # Not --locked: aquatic's lockfile pins a `metrics` that current rustc refuses.
+        CARGO_TARGET_DIR=$tools/target cargo install -q --root "$tools" "$tool"
+    fi
+done
+cargo build -q --release --locked -p nexsuj
+nexsuj=$CARGO_TARGET_DIR/release/nexsuj
+port=3199
+
+# Waits until something answers a UDP connect on $port.
+wait_udp() {
+    /usr/bin/python3 - "$port" <<'PY'
+import socket, struct, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.2)
+pkt = struct.pack(">QII", 0x41727101980, 0, 1)
+for _ in range(100):
+    s.sendto(pkt, ("127.0.0.1", int(sys.argv[1])))
+    try:
+        s.recvfrom(64); sys.exit(0)
+    except socket.timeout:
+        pass
+sys.exit("no UDP tracker answered")
+PY
+}
+
+start_server() { # name → sets $server_pid
+    case $1 in
+    nexsuj)
+        NEXSUJ_LOG=error NEXSUJ_HTTP_WORKERS=1 NEXSUJ_UDP_WORKERS=1 NEXSUJ_MAX_NUMWANT=30 \
+            taskset -c 0 "$nexsuj" tracker --http "127.0.0.1:$((port - 1))" --udp "127.0.0.1:$port" &
+        ;;
+    aquatic_udp)
+        "$tools/bin/aquatic_udp" -p |
+            sed -e "s/^address = .*/address = \"127.0.0.1:$port\"/" \
+                -e 's/^print_to_stdout = .*/print_to_stdout = true/' \
+                -e 's/^interval = .*/interval = 5/' \
+                -e 's/^torrent_cleaning_interval = .*/torrent_cleaning_interval = 10/' >"$work/aquatic.toml"
+        taskset -c 0 "$tools/bin/aquatic_udp" -c "$work/aquatic.toml" >"$work/aquatic.out" 2>&1 &
+        ;;
+    esac
+    server_pid=$!
+    pids+=("$server_pid")
+    wait_udp
+}
+
+stop_server() {
+    kill "$server_pid"
+    wait "$server_pid" 2>/dev/null || true
+}
+
+load() { # duration torrents peers weight_connect weight_announce weight_scrape → responses/s
+    "$tools/bin/aquatic_udp_load_test" -p |
+        sed -e "s/^server_address = .*/server_address = \"127.0.0.1:$port\"/" \
+            -e "s/^duration = .*/duration = $1/" \
+            -e "s/^number_of_torrents = .*/number_of_torrents = $2/" \
+            -e "s/^number_of_peers = .*/number_of_peers = $3/" \
+            -e "s/^weight_connect = .*/weight_connect = $4/" \
+            -e "s/^weight_announce = .*/weight_announce = $5/" \
+            -e "s/^weight_scrape = .*/weight_scrape = $6/" >"$work/load.toml"
+    taskset -c 1 "$tools/bin/aquatic_udp_load_test" -c "$work/load.toml" 2>&1 |
+        awk '/^Average responses per second:/ {print $5}'
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+echo "== throughput: default load, ${secs}s per run, $rounds round(s)"
+: >"$work/nexsuj.rps"
+: >"$work/aquatic_udp.rps"
+for ((r = 1; r <= rounds; r++)); do
+    order=(nexsuj aquatic_udp)
+    ((r % 2 == 0)) && order=(aquatic_udp nexsuj)
+    for name in "${order[@]}"; do
+        start_server "$name"
+        rps=$(load "$secs" 1000000 2000000 50 50 1)
+        stop_server
+        echo "$rps" >>"$work/$name.rps"
+        printf '  round %d  %-12s %10.0f responses/s\n' "$r" "$name" "$rps"
+    done
+done
+ours=$(median <"$work/nexsuj.rps")
+theirs=$(median <"$work/aquatic_udp.rps")
+printf '  median: nexsuj %.0f, aquatic_udp %.0f responses/s; ratio nexsuj/aquatic_udp = %.2f\n' \
+    "$ours" "$theirs" "$(echo "$ours / $theirs" | bc -l)"
+
+echo "== memory: 100k torrents, 1M peers, announces only, 60s"
+for name in nexsuj aquatic_udp; do
+    start_server "$name"
+    load 60 100000 1000000 1 20 0 >/dev/null
+    hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$server_pid/status")
+    if [[ $name == nexsuj ]]; then
+        peers=$(curl -s "http://127.0.0.1:$((port - 1))/stats" |
+            /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["seeders"]+s["leechers"], "peers in", s["torrents"], "torrents")')
+    else
+        sleep 11 # aquatic counts peers only when it cleans (every 10 s here)
+        peers="$(grep -E '^ +peers:' "$work/aquatic.out" | tail -1 | tr -s ' ' | cut -d' ' -f3 | tr -d ,) peers"
+    fi
+    stop_server
+    printf '  %-12s VmHWM %8.1f MiB  %s\n' "$name" "$(echo "$hwm / 1024" | bc -l)" "$peers"
+done

@@ -1,0 +1,189 @@
+//! The accounting flush (Ocelot's model): every few seconds the tracker's in-memory sums are
+//! drained and written to the database in one transaction. Freeleech and double upload are
+//! applied here, per torrent. If the database fails, the batch goes back into the
+//! accumulator (merged with what arrived since) and the next tick retries; meanwhile the
+//! accumulator's bound refuses new (user, torrent) entries, which is the backpressure.
+//! A clean shutdown runs a last flush, so only a crash loses up to one interval.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tracker::accounting::{Accumulator, Sums};
+use tracker::engine::Tracker;
+
+use crate::db::stats::{StatDelta, TorrentDelta, state, write_batch};
+use crate::db::{Db, to_i64};
+use crate::error::SiteError;
+use crate::policy::SitePolicy;
+
+/// Counts exported on `/metrics`.
+#[derive(Debug, Default)]
+pub struct FlushMetrics {
+    /// Flushes that wrote a batch.
+    pub flushes: AtomicU64,
+    /// (user, torrent) rows written.
+    pub rows: AtomicU64,
+    /// Flushes that failed and were put back.
+    pub failures: AtomicU64,
+    /// Entries dropped because their torrent was deleted meanwhile.
+    pub orphaned: AtomicU64,
+    /// Duration of the latest flush in microseconds.
+    pub last_micros: AtomicU64,
+}
+
+/// Drains the tracker's accumulator into the database.
+#[derive(Debug, Clone)]
+pub struct Flusher {
+    db: Db,
+    accumulator: Arc<Accumulator>,
+    policy: Arc<SitePolicy>,
+    tracker: Arc<Tracker>,
+    metrics: Arc<FlushMetrics>,
+}
+
+/// Turns one drained batch into database rows, applying each torrent's promotion flags.
+pub fn resolve(
+    batch: &[((tracker::access::UserId, tracker_proto::common::InfoHash), Sums)],
+    policy: &SitePolicy,
+    tracker: &Tracker,
+) -> (Vec<StatDelta>, Vec<TorrentDelta>, u64) {
+    let mut rows = Vec::with_capacity(batch.len());
+    let mut per_torrent: BTreeMap<i64, (i64, tracker_proto::common::InfoHash)> = BTreeMap::new();
+    let mut orphaned = 0;
+    for ((user, hash), sums) in batch {
+        let Some(t) = policy.torrent(hash) else {
+            orphaned += 1;
+            continue;
+        };
+        let credited_up = if t.double_upload {
+            sums.uploaded.saturating_mul(2)
+        } else {
+            sums.uploaded
+        };
+        let counted_down = if t.freeleech { 0 } else { sums.downloaded };
+        let peer_state = if sums.stopped {
+            state::GONE
+        } else if sums.left == 0 {
+            state::SEEDING
+        } else {
+            state::LEECHING
+        };
+        rows.push(StatDelta {
+            user_id: to_i64(user.0),
+            torrent_id: t.id,
+            uploaded: to_i64(credited_up),
+            downloaded: to_i64(counted_down),
+            real_uploaded: to_i64(sums.uploaded),
+            real_downloaded: to_i64(sums.downloaded),
+            snatches: i64::from(sums.completions),
+            left: to_i64(sums.left),
+            state: peer_state,
+        });
+        per_torrent.entry(t.id).or_insert((0, *hash)).0 += i64::from(sums.completions);
+    }
+    let torrents = per_torrent
+        .into_iter()
+        .map(|(id, (completed, hash))| {
+            let live = tracker.swarms().scrape(&hash);
+            TorrentDelta {
+                torrent_id: id,
+                completed,
+                seeders: i64::from(live.complete),
+                leechers: i64::from(live.incomplete),
+            }
+        })
+        .collect();
+    (rows, torrents, orphaned)
+}
+
+impl Flusher {
+    /// A flusher over the site's database, the tracker and its accumulator.
+    pub fn new(
+        db: Db,
+        accumulator: Arc<Accumulator>,
+        policy: Arc<SitePolicy>,
+        tracker: Arc<Tracker>,
+    ) -> Self {
+        Self {
+            db,
+            accumulator,
+            policy,
+            tracker,
+            metrics: Arc::new(FlushMetrics::default()),
+        }
+    }
+
+    /// The counters.
+    pub fn metrics(&self) -> &Arc<FlushMetrics> {
+        &self.metrics
+    }
+
+    /// Drains and writes once; on a database error the batch is restored and the error
+    /// returned. Returns the rows written.
+    pub async fn flush_once(&self) -> Result<usize, SiteError> {
+        let batch = self.accumulator.drain();
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let started = Instant::now();
+        let (rows, torrents, orphaned) = resolve(&batch, &self.policy, &self.tracker);
+        self.metrics.orphaned.fetch_add(orphaned, Ordering::Relaxed);
+        match write_batch(&self.db, &rows, &torrents).await {
+            Ok(()) => {
+                let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                self.metrics.flushes.fetch_add(1, Ordering::Relaxed);
+                self.metrics.rows.fetch_add(rows.len() as u64, Ordering::Relaxed);
+                self.metrics.last_micros.store(micros, Ordering::Relaxed);
+                tracing::debug!(rows = rows.len(), micros, "accounting flushed");
+                Ok(rows.len())
+            }
+            Err(e) => {
+                self.metrics.failures.fetch_add(1, Ordering::Relaxed);
+                self.accumulator.restore(batch);
+                Err(e)
+            }
+        }
+    }
+
+    /// Flushes every `interval` until `shutdown` completes, then flushes a last time.
+    pub async fn run(self, interval: Duration, shutdown: impl Future<Output = ()>) {
+        let mut tick = tokio::time::interval(interval.max(Duration::from_millis(100)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    if let Err(e) = self.flush_once().await {
+                        tracing::warn!(error = %e, waiting = self.accumulator.len(),
+                            "accounting flush failed; the batch is kept and retried");
+                    }
+                }
+                () = &mut shutdown => break,
+            }
+        }
+        self.final_flush().await;
+    }
+
+    /// The flush at shutdown: a few tries, then the loss is logged.
+    pub async fn final_flush(&self) {
+        for attempt in 1..=3 {
+            match self.flush_once().await {
+                Ok(n) => {
+                    tracing::info!(rows = n, "accounting flushed at shutdown");
+                    return;
+                }
+                Err(e) if attempt < 3 => {
+                    tracing::warn!(error = %e, attempt, "final accounting flush failed, retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, lost = self.accumulator.len(),
+                        "final accounting flush failed; these entries are lost");
+                }
+            }
+        }
+    }
+}

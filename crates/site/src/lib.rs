@@ -1,0 +1,204 @@
+//! The nexsuj private-tracker site (seed 000): accounts with e-mailed sign-up codes,
+//! sessions, passkeys, a torrent catalogue with upload and download rewriting, ratio
+//! accounting fed by the tracker in batches, server-rendered pages and the seed's JSON API
+//! (`{code, message, body}`), on SQLite or PostgreSQL.
+//!
+//! - [`Site`]: opens the database (migrating it), builds the tracker with the site's
+//!   [`policy::SitePolicy`] (passkeys and registered torrents, from memory) and the
+//!   accounting accumulator, serves [`Site::router`] and runs the flush in the background.
+//! - [`flush`]: the accounting flush (one transaction every few seconds, retried on error).
+//! - [`torrent_file`]: upload rewrite (`private=1`, `source`) and download rewrite (personal
+//!   announce URL, BEP 12 list, `info` bytes verbatim).
+//! - [`db`], [`auth`], [`mail`], [`web`], [`config`], [`error`]: the parts.
+//!
+//! ```
+//! let torrent = b"d4:infod6:lengthi3e4:name5:a.txt12:piece lengthi16384e6:pieces20:AAAAAAAAAAAAAAAAAAAAee";
+//! let prepared = site::torrent_file::prepare_upload(torrent, "nexsuj").unwrap();
+//! let t = metainfo::Torrent::from_bytes(&site::torrent_file::download_bytes(&prepared.info, "http://x/announce", &[]))
+//!     .unwrap();
+//! assert!(t.info.private);
+//! assert_eq!(t.info.source.as_deref(), Some("nexsuj"));
+//! ```
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod flush;
+pub mod mail;
+pub mod policy;
+pub mod torrent_file;
+pub mod web;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::sync::watch;
+use tracker::accounting::Accumulator;
+use tracker::engine::{CoreConfig, Tracker};
+
+use crate::auth::csrf::CsrfKey;
+use crate::auth::password;
+use crate::auth::ratelimit::Limits;
+use crate::auth::secret::{hex, random_bytes};
+use crate::config::SiteConfig;
+use crate::db::{Db, codes, sessions, torrents, users};
+use crate::error::SiteError;
+use crate::flush::Flusher;
+use crate::mail::Mailer;
+use crate::policy::SitePolicy;
+use crate::web::AppState;
+
+/// The site: database, tracker, policy, accounting and web routes, ready to serve.
+#[derive(Debug, Clone)]
+pub struct Site {
+    state: Arc<AppState>,
+    flusher: Flusher,
+}
+
+fn parse_key(hex_key: &str) -> Option<[u8; 32]> {
+    let b = hex_key.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in b.chunks_exact(2).enumerate() {
+        let hi = char::from(pair[0]).to_digit(16)?;
+        let lo = char::from(pair[1]).to_digit(16)?;
+        out[i] = u8::try_from(hi * 16 + lo).ok()?;
+    }
+    Some(out)
+}
+
+impl Site {
+    /// Opens the site with the database named by the configuration (SQLite under the data
+    /// directory by default), creating the data directory if needed.
+    pub async fn open(config: SiteConfig, core: CoreConfig) -> Result<Self, SiteError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| SiteError::Io {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
+        let db = Db::connect(
+            &config.effective_database_url(),
+            config.database_connections,
+            None,
+        )
+        .await?;
+        Self::with_db(config, core, db).await
+    }
+
+    /// Opens the site on an already connected database (migrating it).
+    pub async fn with_db(config: SiteConfig, core: CoreConfig, db: Db) -> Result<Self, SiteError> {
+        db.migrate().await?;
+        let fresh = hex(&random_bytes::<32>()?);
+        let key = db.setting_or_insert("csrf_key", &fresh).await?;
+        let key = parse_key(&key)
+            .ok_or_else(|| SiteError::Config("stored csrf_key is not 64 hex digits".into()))?;
+        let policy = Arc::new(SitePolicy::new());
+        let accumulator = Arc::new(Accumulator::new(config.accounting_queue.max(1)));
+        let tracker = Arc::new(Tracker::new(core, policy.clone(), Some(accumulator.clone())));
+        let flusher = Flusher::new(db.clone(), accumulator.clone(), policy.clone(), tracker.clone());
+        let state = Arc::new(AppState {
+            mailer: Mailer::from_config(&config)?,
+            decoy_hash: password::decoy_hash().await?,
+            limits: Limits::default(),
+            csrf: CsrfKey::new(key),
+            flush_metrics: flusher.metrics().clone(),
+            config,
+            db,
+            policy,
+            tracker,
+            accumulator,
+        });
+        let site = Self { state, flusher };
+        site.reload().await?;
+        Ok(site)
+    }
+
+    /// The site's routes (pages and JSON API). Merge the tracker's routes into it to serve
+    /// both on one port.
+    pub fn router(&self) -> Router {
+        web::router(self.state.clone())
+    }
+
+    /// The tracker the site feeds (give it to the HTTP and UDP tracker servers).
+    pub fn tracker(&self) -> &Arc<Tracker> {
+        &self.state.tracker
+    }
+
+    /// The tracker's view of users and torrents.
+    pub fn policy(&self) -> &Arc<SitePolicy> {
+        &self.state.policy
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &SiteConfig {
+        &self.state.config
+    }
+
+    /// The accounting flusher (for a flush on demand, in tests and at shutdown).
+    pub fn flusher(&self) -> &Flusher {
+        &self.flusher
+    }
+
+    /// Prometheus lines for the site's accounting (to append to the tracker's `/metrics`).
+    pub fn metrics_text(&self) -> String {
+        web::metrics_text(&self.state)
+    }
+
+    /// Reloads the passkey and torrent caches from the database; false if a concurrent
+    /// change made the snapshot stale (the next reload catches up).
+    pub async fn reload(&self) -> Result<bool, SiteError> {
+        let generation = self.state.policy.generation();
+        let users = users::all_passkeys(&self.state.db).await?;
+        let torrents = torrents::all_registered(&self.state.db).await?;
+        Ok(self.state.policy.load(generation, users, torrents))
+    }
+
+    /// Runs the background work until `shutdown` turns true: the accounting flush every
+    /// `flush_interval_secs` (and a last one at the end), cache reloads, peer expiry and
+    /// the purge of expired codes and sessions.
+    pub async fn run_background(&self, mut shutdown: watch::Receiver<bool>) {
+        let interval = Duration::from_secs(self.state.config.flush_interval_secs.max(1));
+        let mut stop = shutdown.clone();
+        let flush = self.flusher.clone().run(interval, async move {
+            let _ = stop.wait_for(|s| *s).await;
+        });
+        let maintenance = async {
+            let every = Duration::from_secs(self.state.config.cache_reload_secs.clamp(5, 3600));
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => self.maintain().await,
+                    () = async { let _ = shutdown.wait_for(|s| *s).await; } => break,
+                }
+            }
+        };
+        tokio::join!(flush, maintenance);
+    }
+
+    async fn maintain(&self) {
+        if let Err(e) = self.reload().await {
+            tracing::warn!(error = %e, "cache reload failed; keeping the old caches");
+        }
+        let expired = self.state.tracker.expire(self.state.tracker.now());
+        if expired > 0 {
+            tracing::debug!(expired, "peers expired");
+        }
+        let purged = async {
+            let c = codes::purge_expired(&self.state.db).await?;
+            let s = sessions::purge_expired(&self.state.db).await?;
+            Ok::<_, SiteError>(c + s)
+        };
+        if let Err(e) = purged.await {
+            tracing::warn!(error = %e, "purging expired codes and sessions failed");
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Outgoing mail through lettre: an SMTP relay when one is configured, otherwise each mail
+//! is written as an `.eml` file to `<data dir>/outbox/` and the log says where, so a fresh
+//! machine works without a mail server.
+
+use std::path::PathBuf;
+
+use lettre::message::header::ContentType;
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::SiteConfig;
+use crate::error::SiteError;
+
+/// Where mails go.
+#[derive(Clone)]
+pub enum Mailer {
+    /// `.eml` files in a directory.
+    Outbox(PathBuf, AsyncFileTransport<Tokio1Executor>),
+    /// An SMTP relay.
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Outbox(dir, _) => write!(f, "Mailer::Outbox({})", dir.display()),
+            Self::Smtp(_) => f.write_str("Mailer::Smtp"),
+        }
+    }
+}
+
+impl Mailer {
+    /// The mailer the configuration asks for (creating the outbox if needed).
+    pub fn from_config(config: &SiteConfig) -> Result<Self, SiteError> {
+        if !config.smtp_host.is_empty() {
+            let smtp = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.smtp_host.as_str())
+                .port(config.smtp_port)
+                .build();
+            return Ok(Self::Smtp(smtp));
+        }
+        let dir = config.outbox_dir();
+        std::fs::create_dir_all(&dir).map_err(|source| SiteError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        Ok(Self::Outbox(dir.clone(), AsyncFileTransport::new(dir)))
+    }
+
+    /// Sends a plain-text mail.
+    pub async fn send(&self, from: &str, to: &str, subject: &str, body: String) -> Result<(), SiteError> {
+        let bad = |e: String| SiteError::Mail(e);
+        let msg = Message::builder()
+            .from(from.parse().map_err(|e| bad(format!("sender {from:?}: {e}")))?)
+            .to(to.parse().map_err(|e| bad(format!("recipient: {e}")))?)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| bad(e.to_string()))?;
+        match self {
+            Self::Outbox(dir, transport) => {
+                let id = transport.send(msg).await.map_err(|e| bad(e.to_string()))?;
+                let path = dir.join(format!("{id}.eml"));
+                tracing::info!(path = %path.display(), subject, "mail written to the outbox");
+            }
+            Self::Smtp(transport) => {
+                transport.send(msg).await.map_err(|e| bad(e.to_string()))?;
+                tracing::debug!(subject, "mail sent");
+            }
+        }
+        Ok(())
+    }
+}

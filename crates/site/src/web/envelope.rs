@@ -1,0 +1,60 @@
+//! The seed's JSON envelope `{code, message, body}`: `code` mirrors the HTTP status.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+
+/// A successful JSON reply.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    status: StatusCode,
+    message: String,
+    body: Value,
+}
+
+impl Envelope {
+    /// 200 with `body`.
+    pub fn ok(body: impl Serialize) -> Self {
+        Self {
+            status: StatusCode::OK,
+            message: "ok".into(),
+            body: serde_json::to_value(body).unwrap_or(Value::Null),
+        }
+    }
+
+    /// 200 with an empty body object (what the seed shows for login, logout, upload).
+    pub fn empty() -> Self {
+        Self::ok(json!({}))
+    }
+
+    /// Replaces the message.
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+}
+
+impl IntoResponse for Envelope {
+    fn into_response(self) -> Response {
+        let body = json!({ "code": self.status.as_u16(), "message": self.message, "body": self.body });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = serde_json::Map::new();
+        if let Some(field) = self.field {
+            body.insert("field".into(), json!(field));
+        }
+        if let Some(id) = self.id {
+            body.insert("id".into(), json!(id));
+        }
+        let payload = json!({ "code": self.status.as_u16(), "message": self.message, "body": body });
+        (self.status, Json(payload)).into_response()
+    }
+}

@@ -1,0 +1,167 @@
+//! The site's HTTP side: one axum [`Router`] serving the seed's JSON API and the HTML pages.
+//!
+//! - [`accounts`] — sign-up codes, sign-up, login, logout.
+//! - [`catalogue`] — upload and download of torrents.
+//! - [`browse`] — list, search, detail.
+//! - [`profile`] — profiles and passkey reset.
+//! - [`admin`] — moderation.
+//! - [`rss`] — the feed.
+//! - [`extract`], [`envelope`], [`pages`], [`format`](mod@format): plumbing shared by the handlers.
+
+pub mod accounts;
+pub mod admin;
+pub mod browse;
+pub mod catalogue;
+pub mod envelope;
+pub mod extract;
+pub mod format;
+pub mod pages;
+pub mod profile;
+pub mod rss;
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::HeaderValue;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tracker::accounting::Accumulator;
+use tracker::engine::Tracker;
+
+use crate::auth::csrf::CsrfKey;
+use crate::auth::ratelimit::Limits;
+use crate::config::SiteConfig;
+use crate::db::Db;
+use crate::flush::FlushMetrics;
+use crate::mail::Mailer;
+use crate::policy::SitePolicy;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    /// Settings.
+    pub config: SiteConfig,
+    /// The database.
+    pub db: Db,
+    /// Passkeys and registered torrents, shared with the tracker.
+    pub policy: Arc<SitePolicy>,
+    /// The tracker (for live swarm counts).
+    pub tracker: Arc<Tracker>,
+    /// The tracker's accounting sums (for metrics).
+    pub accumulator: Arc<Accumulator>,
+    /// Outgoing mail.
+    pub mailer: Mailer,
+    /// Abuse limits.
+    pub limits: Limits,
+    /// CSRF tokens.
+    pub csrf: CsrfKey,
+    /// A hash verified when a login names an unknown account.
+    pub decoy_hash: String,
+    /// Flush counters.
+    pub flush_metrics: Arc<FlushMetrics>,
+}
+
+/// The site's routes (the tracker's `/announce` and `/scrape` are merged in by the caller).
+pub fn router(state: Arc<AppState>) -> Router {
+    let upload_limit = state.config.max_torrent_bytes + (256 << 10);
+    Router::new()
+        .route("/", get(browse::index))
+        .route("/signup/code", post(accounts::signup_code))
+        .route("/signup", get(accounts::signup_page).post(accounts::signup))
+        .route("/login", get(accounts::login_page).post(accounts::login))
+        .route("/logout", get(accounts::logout))
+        .route("/upload", get(catalogue::upload_page))
+        .route(
+            "/upload/torrent",
+            post(catalogue::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/download/torrent", get(catalogue::download))
+        .route("/torrent/{id}", get(browse::detail_page))
+        .route("/user/{id}", get(profile::page))
+        .route("/passkey/reset", post(profile::reset_passkey))
+        .route("/rss", get(rss::feed))
+        .route("/admin", get(admin::page))
+        .route("/admin/torrent/{id}/delete", post(admin::delete_torrent))
+        .route("/admin/torrent/{id}/flags", post(admin::torrent_flags))
+        .route("/admin/user/{id}/{action}", post(admin::set_user_state))
+        .route("/api/torrents", get(browse::list_json))
+        .route("/api/torrents/{id}", get(browse::detail_json))
+        .route("/api/profile", get(profile::me_json))
+        .route("/api/users/{id}", get(profile::user_json))
+        .route("/site/metrics", get(metrics))
+        .fallback(browse::not_found)
+        .layer(DefaultBodyLimit::max(64 << 10))
+        .with_state(state)
+}
+
+/// Prometheus lines for the site's side of accounting.
+pub fn metrics_text(st: &AppState) -> String {
+    let m = &st.flush_metrics;
+    let (users, torrents) = st.policy.sizes();
+    let mut s = String::new();
+    let mut line = |name: &str, help: &str, kind: &str, v: u64| {
+        let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
+    };
+    line(
+        "nexsuj_site_flushes_total",
+        "Accounting flushes written.",
+        "counter",
+        m.flushes.load(Ordering::Relaxed),
+    );
+    line(
+        "nexsuj_site_flush_rows_total",
+        "(user, torrent) rows written.",
+        "counter",
+        m.rows.load(Ordering::Relaxed),
+    );
+    line(
+        "nexsuj_site_flush_failures_total",
+        "Flushes that failed and were kept for a retry.",
+        "counter",
+        m.failures.load(Ordering::Relaxed),
+    );
+    line(
+        "nexsuj_site_flush_orphaned_total",
+        "Entries dropped because their torrent was deleted.",
+        "counter",
+        m.orphaned.load(Ordering::Relaxed),
+    );
+    line(
+        "nexsuj_site_flush_last_seconds",
+        "Duration of the latest flush in microseconds.",
+        "gauge",
+        m.last_micros.load(Ordering::Relaxed),
+    );
+    line(
+        "nexsuj_site_accounting_waiting",
+        "Entries waiting for the next flush.",
+        "gauge",
+        st.accumulator.len() as u64,
+    );
+    line(
+        "nexsuj_site_users_cached",
+        "Passkeys known to the tracker.",
+        "gauge",
+        users as u64,
+    );
+    line(
+        "nexsuj_site_torrents_registered",
+        "Torrents known to the tracker.",
+        "gauge",
+        torrents as u64,
+    );
+    s
+}
+
+async fn metrics(State(st): State<Arc<AppState>>) -> Response {
+    let mut resp = metrics_text(&st).into_response();
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    resp
+}
