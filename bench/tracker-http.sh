@@ -2,40 +2,24 @@
 # HTTP tracker throughput: nexsuj against aquatic_http and Debian's opentracker, same load, the server
 # pinned to CPU 0 (one worker) and the load generator to CPU 1.
 #
-#   bash bench/tracker-http.sh [SECONDS]
+#   bash bench/tracker-http.sh [SECONDS] [ROUNDS]
 #
-# Two loads, each for SECONDS (default 20) per server:
+# Two loads, each for SECONDS (default 20) per run, ROUNDS rounds (default 3) with the servers' order
+# rotating, so that background load spreads over all of them; medians and their ratios are printed:
 #  1. wrk, 128 keep-alive connections, one thread, a Lua script of announces over a fixed set of 10k
 #     info-hashes (so opentracker, which Debian builds whitelist-only, can be given them): nexsuj,
 #     aquatic_http, opentracker.
 #  2. aquatic_http_load_test (128 keep-alive connections, 10k torrents, its own random info-hashes, so
 #     opentracker cannot take part): nexsuj and aquatic_http.
-# Prints responses/s and the ratio of nexsuj to the best of the others in each.
 # Tools are installed when missing: wrk and opentracker with apt-get, aquatic with `cargo install` into
 # $NEXSUJ_TOOLS (default /var/tmp/nexsuj-tools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}
-tools=${NEXSUJ_TOOLS:-/var/tmp/nexsuj-tools}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/nexsuj-target}
-work=$(mktemp -d)
-chmod 755 "$work"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-
-for pkg in wrk opentracker; do
-    command -v "$pkg" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$pkg" >/dev/null
-done
-for tool in aquatic_http aquatic_http_load_test; do
-    if [[ ! -x $tools/bin/$tool ]]; then
-        echo "installing $tool into $tools (once)" >&2
-        # Not --locked: aquatic's lockfile pins a `metrics` that current rustc refuses.
-        CARGO_TARGET_DIR=$tools/target cargo install -q --root "$tools" "$tool"
-    fi
-done
-cargo build -q --release --locked -p nexsuj
-nexsuj=$CARGO_TARGET_DIR/release/nexsuj
+rounds=${2:-3}
+source bench/lib.sh
+apt_tool wrk opentracker
+cargo_tool aquatic_http aquatic_http_load_test
 port=3299
 
 # 10k info-hashes from a fixed seed: percent-encoded for the Lua script, hex for opentracker's whitelist.
@@ -120,24 +104,39 @@ aquatic_load() {
 
 ratio() { echo "$1 / $2" | bc -l; }
 
-echo "== wrk: 128 keep-alive connections, 10k torrents, ${secs}s per server"
-declare -A wrk_rps
-for name in nexsuj aquatic_http opentracker; do
-    start_server "$name"
-    read -r rps p50 p99 < <(wrk_load)
-    stop_server
-    wrk_rps[$name]=$rps
-    printf '  %-13s %10.0f responses/s   latency p50 %-8s p99 %s\n' "$name" "$rps" "$p50" "$p99"
-done
-best=$(printf '%s\n' "${wrk_rps[aquatic_http]}" "${wrk_rps[opentracker]}" | sort -g | tail -1)
-printf '  ratio nexsuj / best of the others = %.2f\n' "$(ratio "${wrk_rps[nexsuj]}" "$best")"
+# rounds LOAD NAME...: ROUNDS rounds, the servers' order rotating each round; prints each run and
+# leaves the per-server results in $work/LOAD-NAME.
+rounds() {
+    local load=$1 r i n
+    shift
+    local names=("$@")
+    n=${#names[@]}
+    for ((r = 0; r < rounds; r++)); do
+        for ((i = 0; i < n; i++)); do
+            local name=${names[(i + r) % n]}
+            start_server "$name"
+            if [[ $load == wrk ]]; then
+                read -r rps p50 p99 < <(wrk_load)
+                printf '  round %d  %-13s %10.0f responses/s   latency p50 %-8s p99 %s\n' $((r + 1)) "$name" "$rps" "$p50" "$p99"
+            else
+                rps=$(aquatic_load)
+                printf '  round %d  %-13s %10.0f responses/s\n' $((r + 1)) "$name" "$rps"
+            fi
+            stop_server
+            echo "$rps" >>"$work/$load-$name"
+        done
+    done
+    for name in "${names[@]}"; do
+        printf '  median   %-13s %10.0f responses/s\n' "$name" "$(median <"$work/$load-$name")"
+    done
+}
 
-echo "== aquatic_http_load_test: 128 keep-alive connections, 10k torrents, ${secs}s per server"
-declare -A aq_rps
-for name in nexsuj aquatic_http; do
-    start_server "$name"
-    aq_rps[$name]=$(aquatic_load)
-    stop_server
-    printf '  %-13s %10.0f responses/s\n' "$name" "${aq_rps[$name]}"
-done
-printf '  ratio nexsuj / aquatic_http = %.2f\n' "$(ratio "${aq_rps[nexsuj]}" "${aq_rps[aquatic_http]}")"
+echo "== wrk: 128 keep-alive connections, 10k torrents, ${secs}s per run, $rounds round(s)"
+rounds wrk nexsuj aquatic_http opentracker
+best=$( (median <"$work/wrk-aquatic_http"; median <"$work/wrk-opentracker") | sort -g | tail -1)
+printf '  ratio nexsuj / best of the others = %.2f\n' "$(ratio "$(median <"$work/wrk-nexsuj")" "$best")"
+
+echo "== aquatic_http_load_test: 128 keep-alive connections, 10k torrents, ${secs}s per run, $rounds round(s)"
+rounds aquatic nexsuj aquatic_http
+printf '  ratio nexsuj / aquatic_http = %.2f\n' \
+    "$(ratio "$(median <"$work/aquatic-nexsuj")" "$(median <"$work/aquatic-aquatic_http")")"

@@ -5,7 +5,7 @@
 #   bash bench/tracker-udp.sh [SECONDS] [ROUNDS]
 #
 # Throughput: the load test's default mix (1M torrents, 2M peers, connect/announce/scrape 50/50/1) for
-# SECONDS (default 30) per server, ROUNDS times (default 2) alternating which server goes first; prints
+# SECONDS (default 30) per server, ROUNDS times (default 3) alternating which server goes first; prints
 # each run's responses/s and the ratio nexsuj / aquatic_udp of the medians.
 # Memory: 100k torrents and 1M peers, announces only, until the swarms are full; prints resident memory
 # (VmHWM) and the peers each server holds.
@@ -14,23 +14,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
-rounds=${2:-2}
-tools=${NEXSUJ_TOOLS:-/var/tmp/nexsuj-tools}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/nexsuj-target}
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-
-for tool in aquatic_udp aquatic_udp_load_test; do
-    if [[ ! -x $tools/bin/$tool ]]; then
-        echo "installing $tool into $tools (once)" >&2
-        # Not --locked: aquatic's lockfile pins a `metrics` that current rustc refuses.
-        CARGO_TARGET_DIR=$tools/target cargo install -q --root "$tools" "$tool"
-    fi
-done
-cargo build -q --release --locked -p nexsuj
-nexsuj=$CARGO_TARGET_DIR/release/nexsuj
+rounds=${2:-3}
+source bench/lib.sh
+cargo_tool aquatic_udp aquatic_udp_load_test
 port=3199
 
 # Waits until something answers a UDP connect on $port.
@@ -86,8 +72,6 @@ load() { # duration torrents peers weight_connect weight_announce weight_scrape 
     taskset -c 1 "$tools/bin/aquatic_udp_load_test" -c "$work/load.toml" 2>&1 |
         awk '/^Average responses per second:/ {print $5}'
 }
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "== throughput: default load, ${secs}s per run, $rounds round(s)"
 : >"$work/nexsuj.rps"

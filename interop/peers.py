@@ -34,6 +34,16 @@ def wait_until(what, check, timeout=120, every=0.2):
         time.sleep(every)
 
 
+def stop(proc, grace=15):
+    """Asks a process to end (SIGTERM), kills it if it has not after `grace` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class Netns:
     """A test host in its own network namespace, joined to this one by a veth pair:
     we are `host_ip`, it is `ns_ip` (a /24 chosen from `index`)."""
@@ -118,11 +128,7 @@ class Transmission:
         return float(m.group(1)) if m else 0.0
 
     def __exit__(self, *exc):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop(self.proc)
         self.log.close()
 
 
@@ -192,11 +198,7 @@ class Nexsuj:
             self.lines.append(line)
 
     def __exit__(self, *exc):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop(self.proc)
 
 
 def aria2(torrent, workdir, port, extra=()):

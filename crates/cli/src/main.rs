@@ -8,6 +8,7 @@ mod logging;
 mod output;
 mod progress;
 mod serve;
+mod signals;
 mod tracker;
 mod units;
 mod verify;

@@ -12,7 +12,7 @@ use tracker::config::{DEFAULT_CONFIG_TOML, Mode, TrackerConfig};
 use tracker::engine::Tracker;
 use tracker::service::Service;
 
-use crate::{Outcome, layered, logging, output};
+use crate::{Outcome, layered, logging, output, signals};
 
 /// Options of `nexsuj tracker`; every config key can also be set as `NEXSUJ_<KEY>`.
 #[derive(Args)]
@@ -94,26 +94,14 @@ async fn serve(config: TrackerConfig, policy: Arc<PublicPolicy>) -> anyhow::Resu
     let tracker = Arc::new(Tracker::new(config.core(), policy.clone(), None));
     let service = Service::start(&config, tracker, axum::Router::new()).await?;
     tracing::info!(mode = ?config.mode, "tracker ready");
-    wait_for_stop(&policy).await?;
+    signals::wait_for_stop(|| async {
+        match policy.reload() {
+            Ok(n) => tracing::info!(torrents = n, "list reloaded"),
+            Err(e) => tracing::error!(error = %e, "list not reloaded; the old one stays"),
+        }
+    })
+    .await?;
     tracing::info!("shutting down");
     service.shutdown().await;
     Ok(())
-}
-
-/// Waits for SIGINT or SIGTERM; reloads the list on SIGHUP meanwhile.
-async fn wait_for_stop(policy: &PublicPolicy) -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut hup = signal(SignalKind::hangup())?;
-    loop {
-        tokio::select! {
-            _ = term.recv() => return Ok(()),
-            _ = int.recv() => return Ok(()),
-            _ = hup.recv() => match policy.reload() {
-                Ok(n) => tracing::info!(torrents = n, "list reloaded"),
-                Err(e) => tracing::error!(error = %e, "list not reloaded; the old one stays"),
-            },
-        }
-    }
 }

@@ -145,7 +145,7 @@ pub fn read_hash_list(path: &Path) -> io::Result<HashSet<InfoHash>> {
         if line.is_empty() {
             continue;
         }
-        let hash = parse_hex20(line).ok_or_else(|| {
+        let hash = metainfo::info_hash::from_hex::<20>(line).ok_or_else(|| {
             let msg = format!(
                 "{}: line {}: not a 40-digit hex info-hash: {line:?}",
                 path.display(),
@@ -156,20 +156,6 @@ pub fn read_hash_list(path: &Path) -> io::Result<HashSet<InfoHash>> {
         set.insert(InfoHash(hash));
     }
     Ok(set)
-}
-
-fn parse_hex20(s: &str) -> Option<[u8; 20]> {
-    let b = s.as_bytes();
-    if b.len() != 40 {
-        return None;
-    }
-    let mut out = [0u8; 20];
-    for (i, pair) in b.chunks_exact(2).enumerate() {
-        let hi = char::from(pair[0]).to_digit(16)?;
-        let lo = char::from(pair[1]).to_digit(16)?;
-        out[i] = u8::try_from(hi * 16 + lo).ok()?;
-    }
-    Some(out)
 }
 
 #[cfg(test)]

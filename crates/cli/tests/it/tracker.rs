@@ -61,20 +61,7 @@ fn serves_http_and_udp_and_stops_cleanly_on_sigterm() {
     );
     let http = t.wait_for("HTTP tracker listening").unwrap();
     let udp = t.wait_for("UDP tracker listening").unwrap();
-    let mut s = TcpStream::connect(http).unwrap();
-    let q = format!(
-        "info_hash={}&peer_id={}&port=1&left=0",
-        "%aa".repeat(20),
-        "x".repeat(20)
-    );
-    write!(
-        s,
-        "GET /announce?{q} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut reply = Vec::new();
-    s.read_to_end(&mut reply).unwrap();
-    let text = String::from_utf8_lossy(&reply);
+    let text = http_announce(http, "%aa");
     assert!(text.contains("8:intervali1234e"), "{text}");
 
     let client = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -97,6 +84,58 @@ fn serves_http_and_udp_and_stops_cleanly_on_sigterm() {
     t.wait_for("shutting down");
     let status = t.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
+}
+
+fn http_announce(http: SocketAddr, hash_byte: &str) -> String {
+    let mut s = TcpStream::connect(http).unwrap();
+    let q = format!(
+        "info_hash={}&peer_id={}&port=1&left=0",
+        hash_byte.repeat(20),
+        "x".repeat(20)
+    );
+    write!(
+        s,
+        "GET /announce?{q} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = Vec::new();
+    s.read_to_end(&mut reply).unwrap();
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+#[test]
+fn sighup_reloads_the_allow_list() {
+    let dir = testkit::TempDir::new("tracker-list");
+    let list = dir.path().join("allowed.txt");
+    std::fs::write(&list, format!("{}\n", "aa".repeat(20))).unwrap();
+    let list_arg = list.to_str().unwrap();
+    let mut t = start(
+        &[
+            "--http",
+            "127.0.0.1:0",
+            "--udp",
+            "127.0.0.1:0",
+            "--mode",
+            "allow",
+            "--list-file",
+            list_arg,
+        ],
+        &[],
+    );
+    let http = t.wait_for("HTTP tracker listening").unwrap();
+    assert!(http_announce(http, "%aa").contains("8:interval"));
+    assert!(http_announce(http, "%bb").contains("torrent not registered"));
+    std::fs::write(&list, format!("{}\n{}\n", "aa".repeat(20), "bb".repeat(20))).unwrap();
+    let pid = t.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    t.wait_for("list reloaded");
+    assert!(http_announce(http, "%bb").contains("8:interval"));
 }
 
 #[test]

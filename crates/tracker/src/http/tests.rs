@@ -83,6 +83,16 @@ fn announce(addr: SocketAddr, path: &str, q: &str, headers: &str) -> AnnounceRep
     parse_announce_reply(&body).unwrap()
 }
 
+/// A compact announce from test peer `peer` with `left` bytes to go, which must succeed.
+fn plain(addr: SocketAddr, peer: u8, left: u64) -> tracker_proto::common::AnnounceResponse {
+    ok(announce(
+        addr,
+        "/announce",
+        &query(request(peer, left), true, |_| ()),
+        "",
+    ))
+}
+
 fn ok(reply: AnnounceReply) -> tracker_proto::common::AnnounceResponse {
     match reply {
         AnnounceReply::Ok(r) => r,
@@ -100,21 +110,11 @@ fn failure(reply: AnnounceReply) -> String {
 #[test]
 fn compact_and_dictionary_peers_with_external_ip() {
     let s = public("127.0.0.1:0");
-    let r = ok(announce(
-        s.addr,
-        "/announce",
-        &query(request(1, 0), true, |_| ()),
-        "",
-    ));
+    let r = plain(s.addr, 1, 0);
     assert_eq!((r.complete, r.incomplete, r.peers.len()), (1, 0, 0));
     assert_eq!(r.external_ip, Some(IpAddr::from([127, 0, 0, 1])));
     assert_eq!((r.interval, r.min_interval), (1800, Some(900)));
-    let r = ok(announce(
-        s.addr,
-        "/announce",
-        &query(request(2, 9), true, |_| ()),
-        "",
-    ));
+    let r = plain(s.addr, 2, 9);
     assert_eq!(r.peers[0].addr, "127.0.0.1:6882".parse().unwrap());
     assert_eq!(r.peers[0].peer_id, None, "compact peers carry no id");
     let r = ok(announce(
@@ -160,23 +160,13 @@ fn bad_requests_get_a_failure_reason_that_says_what_is_wrong() {
         assert!(reason.contains(expect), "{q:.60}: {reason}");
     }
     // Nothing was disturbed: a good announce still works.
-    ok(announce(
-        s.addr,
-        "/announce",
-        &query(request(1, 0), true, |_| ()),
-        "",
-    ));
+    plain(s.addr, 1, 0);
 }
 
 #[test]
 fn stoped_as_the_seed_spells_it_removes_the_peer() {
     let s = public("127.0.0.1:0");
-    ok(announce(
-        s.addr,
-        "/announce",
-        &query(request(1, 5), true, |_| ()),
-        "",
-    ));
+    plain(s.addr, 1, 5);
     assert_eq!(s.tracker.swarms().totals().leechers, 1);
     let q = query(request(1, 5), true, |_| ()).replace("event=started", "event=stoped");
     ok(announce(s.addr, "/announce", &q, ""));
@@ -189,12 +179,7 @@ fn scrape_reports_several_torrents_with_downloaded() {
     let mut done = request(1, 0);
     done.event = AnnounceEvent::Completed;
     ok(announce(s.addr, "/announce", &query(done, true, |_| ()), ""));
-    ok(announce(
-        s.addr,
-        "/announce",
-        &query(request(2, 7), true, |_| ()),
-        "",
-    ));
+    plain(s.addr, 2, 7);
     let seven = "%07".repeat(20);
     let eight = "%08".repeat(20);
     let (_, body) = get(
@@ -282,12 +267,7 @@ fn ipv6_listener_and_bep7_dual_stack_addresses() {
     });
     let r = ok(announce(s.addr, "/announce", &q, ""));
     assert_eq!(r.external_ip, Some("::1".parse().unwrap()));
-    let r = ok(announce(
-        s.addr,
-        "/announce",
-        &query(request(2, 5), true, |_| ()),
-        "",
-    ));
+    let r = plain(s.addr, 2, 5);
     let mut addrs: Vec<SocketAddr> = r.peers.iter().map(|p| p.addr).collect();
     addrs.sort();
     let expect: Vec<SocketAddr> = vec!["127.0.0.1:6882".parse().unwrap(), "[::1]:6882".parse().unwrap()];
@@ -297,12 +277,7 @@ fn ipv6_listener_and_bep7_dual_stack_addresses() {
 #[test]
 fn stats_and_metrics() {
     let s = public("127.0.0.1:0");
-    ok(announce(
-        s.addr,
-        "/announce",
-        &query(request(1, 5), true, |_| ()),
-        "",
-    ));
+    plain(s.addr, 1, 5);
     failure(announce(s.addr, "/announce", "port=x", ""));
     let (status, body) = get(s.addr, "/stats", "");
     assert_eq!(status, 200);

@@ -13,6 +13,10 @@ use crate::engine::{AnnounceInput, Tracker};
 use crate::passkey;
 use crate::stats::{ProtocolCounters, ServerStats};
 
+/// The most IPv6 peers in one reply: 20 + 74 × 18 = 1352 bytes, under the 1452 a UDP
+/// payload has in a 1500-byte IPv6 packet.
+const MAX_IPV6_PEERS: u32 = 74;
+
 /// A worker's state: its own buffers and bad-id table, so workers share nothing but the
 /// swarm store's shard locks.
 #[derive(Debug)]
@@ -83,8 +87,15 @@ impl UdpHandler {
                 ProtocolCounters::bump(&counters.connects);
                 udp::write_connect(out, tid, self.ids.issue(ip, now));
             }
-            Request::Announce(a) => {
+            Request::Announce(mut a) => {
                 tracing::debug!(peer = %src, event = ?a.request.event, left = a.request.transfer.left, "UDP announce");
+                // Keep the reply in one Ethernet frame: 200 IPv4 peers take 1220 bytes, but
+                // IPv6 peers take 18 bytes each (BEP 15's reply has no room to split them).
+                let family = AddressFamily::of(ip);
+                if family == AddressFamily::V6 {
+                    let asked = a.request.numwant.unwrap_or(u32::MAX);
+                    a.request.numwant = Some(asked.min(MAX_IPV6_PEERS));
+                }
                 let passkey = a.url_data.as_deref().and_then(passkey::from_url_data);
                 let input = AnnounceInput {
                     request: &a.request,
@@ -95,7 +106,7 @@ impl UdpHandler {
                 match self.tracker.announce(&input, now, &mut self.response) {
                     Ok(()) => {
                         ProtocolCounters::bump(&counters.announces);
-                        udp::write_announce(out, tid, &self.response, AddressFamily::of(ip));
+                        udp::write_announce(out, tid, &self.response, family);
                     }
                     Err(refusal) => {
                         ProtocolCounters::bump(&counters.refused);

@@ -243,3 +243,33 @@ fn real_sockets_ipv4_and_ipv6_with_several_workers() {
     server.shutdown();
     assert_eq!(tracker.swarms().totals().seeders, 2);
 }
+
+#[test]
+fn ipv6_replies_fit_one_frame() {
+    let tracker = public();
+    let (mut h, _) = handler(tracker);
+    let v6 = |n: u16| SocketAddr::new("2001:db8::1".parse().unwrap(), 1000 + n);
+    for n in 0..100u8 {
+        let src = v6(u16::from(n));
+        let id = connect(&mut h, src, 0);
+        let mut packet = Vec::new();
+        announce(id, n, 5, None).write(&mut packet);
+        let mut out = Vec::new();
+        assert!(h.handle(&packet, src, 0, &mut out));
+    }
+    let src = v6(500);
+    let id = connect(&mut h, src, 0);
+    let mut req = announce(id, 200, 5, None);
+    if let Request::Announce(a) = &mut req {
+        a.request.numwant = Some(200);
+    }
+    let mut packet = Vec::new();
+    req.write(&mut packet);
+    let mut out = Vec::new();
+    assert!(h.handle(&packet, src, 0, &mut out));
+    assert!(out.len() <= 1452, "{} bytes", out.len());
+    let Response::Announce { response, .. } = parse_response(&out, AddressFamily::V6).unwrap() else {
+        panic!("no announce reply")
+    };
+    assert_eq!(response.peers.len(), 74);
+}
