@@ -73,7 +73,12 @@ load() { # duration torrents peers weight_connect weight_announce weight_scrape 
         awk '/^Average responses per second:/ {print $5}'
 }
 
+# cpu_ticks PID: user + system clock ticks the process has used so far, all threads.
+cpu_ticks() { awk '{t += $14 + $15} END {print t}' /proc/"$1"/task/*/stat; }
+
 echo "== throughput: default load, ${secs}s per run, $rounds round(s)"
+echo "   (CPU µs/response: the server's CPU time over the responses it sent, which background load"
+echo "    disturbs less than responses/s)"
 : >"$work/nexsuj.rps"
 : >"$work/aquatic_udp.rps"
 for ((r = 1; r <= rounds; r++)); do
@@ -81,16 +86,22 @@ for ((r = 1; r <= rounds; r++)); do
     ((r % 2 == 0)) && order=(aquatic_udp nexsuj)
     for name in "${order[@]}"; do
         start_server "$name"
+        t0=$(cpu_ticks "$server_pid")
         rps=$(load "$secs" 1000000 2000000 50 50 1)
+        t1=$(cpu_ticks "$server_pid")
         stop_server
+        us=$(echo "($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / ($rps * $secs)" | bc -l)
         echo "$rps" >>"$work/$name.rps"
-        printf '  round %d  %-12s %10.0f responses/s\n' "$r" "$name" "$rps"
+        echo "$us" >>"$work/$name.us"
+        printf '  round %d  %-12s %10.0f responses/s  %6.2f CPU µs/response\n' "$r" "$name" "$rps" "$us"
     done
 done
 ours=$(median <"$work/nexsuj.rps")
 theirs=$(median <"$work/aquatic_udp.rps")
 printf '  median: nexsuj %.0f, aquatic_udp %.0f responses/s; ratio nexsuj/aquatic_udp = %.2f\n' \
     "$ours" "$theirs" "$(echo "$ours / $theirs" | bc -l)"
+printf '  median CPU per response: nexsuj %.2f µs, aquatic_udp %.2f µs\n' \
+    "$(median <"$work/nexsuj.us")" "$(median <"$work/aquatic_udp.us")"
 
 echo "== memory: 100k torrents, 1M peers, announces only, 60s"
 for name in nexsuj aquatic_udp; do

@@ -1,13 +1,15 @@
 //! The UDP tracker (BEP 15, with BEP 41 URL data for passkeys): worker threads, each with its
 //! own `SO_REUSEPORT` socket on the same address, answering every datagram inline — no task
-//! per datagram, no queue between receiving and answering. The kernel spreads clients over
-//! the sockets by address hash.
+//! per datagram, no queue between receiving and answering; datagrams are taken and answered
+//! in batches (`recvmmsg`/`sendmmsg`). The kernel spreads clients over the sockets by
+//! address hash.
 //!
 //! - [`UdpHandler`]: one datagram in, at most one out (tests drive it without sockets).
 //! - [`ConnectionIds`]: stateless, unguessable connection ids valid two minutes.
 //! - [`UdpServer`]: binds the sockets and runs the workers until [`UdpServer::shutdown`].
 
 mod bad_ids;
+mod batch;
 mod connection_id;
 mod handler;
 #[cfg(test)]
@@ -69,7 +71,7 @@ impl UdpServer {
                 let (stop, tracker) = (stop.clone(), tracker.clone());
                 let thread = std::thread::Builder::new()
                     .name(format!("nexsuj-udp-{n}"))
-                    .spawn(move || work(&socket, handler, &tracker, &stop))?;
+                    .spawn(move || batch::work(&socket, handler, &tracker, &stop))?;
                 server.threads.push(thread);
             }
             tracing::info!(address = %bound, workers, "UDP tracker listening");
@@ -114,25 +116,4 @@ fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
     let socket: UdpSocket = socket.into();
     socket.set_read_timeout(Some(STOP_POLL))?;
     Ok(socket)
-}
-
-fn work(socket: &UdpSocket, mut handler: UdpHandler, tracker: &Tracker, stop: &AtomicBool) {
-    let mut buf = vec![0u8; tracker_proto::udp::MAX_PACKET];
-    let mut out = Vec::with_capacity(tracker_proto::udp::MAX_PACKET);
-    while !stop.load(Ordering::Relaxed) {
-        let (len, src) = match socket.recv_from(&mut buf) {
-            Ok(got) => got,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => continue,
-            Err(e) => {
-                // ICMP errors from earlier sends surface here on Linux; nothing to do.
-                tracing::debug!(error = %e, "UDP receive");
-                continue;
-            }
-        };
-        if handler.handle(&buf[..len], src, tracker.now(), &mut out) {
-            if let Err(e) = socket.send_to(&out, src) {
-                tracing::debug!(error = %e, peer = %src, "UDP send");
-            }
-        }
-    }
 }
