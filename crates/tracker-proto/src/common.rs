@@ -5,8 +5,16 @@ use std::net::{IpAddr, SocketAddr};
 
 /// The 20-byte info-hash of a torrent (a v2 torrent announces the first 20 bytes of its
 /// SHA-256 info-hash, BEP 52).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct InfoHash(pub [u8; 20]);
+
+/// Hashes the 20 bytes alone: the derived impl would also hash the array's length, which is
+/// always 20 (a tracker hashes an info-hash on every announce).
+impl std::hash::Hash for InfoHash {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write(&self.0);
+    }
+}
 
 /// The 20-byte peer id a client picks for itself (BEP 20 conventions for its prefix).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -31,10 +31,9 @@ impl PeerAddr {
     pub(crate) fn get(self) -> SocketAddr {
         let [ip @ .., p0, p1] = self.0;
         let port = u16::from_be_bytes([p0, p1]);
-        let ip = Ipv6Addr::from(ip);
-        match ip.to_ipv4_mapped() {
-            Some(v4) => SocketAddr::from((v4, port)),
-            None => SocketAddr::V6(SocketAddrV6::new(ip, port, 0, 0)),
+        match ip {
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d] => SocketAddr::from(([a, b, c, d], port)),
+            _ => SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(ip), port, 0, 0)),
         }
     }
 }

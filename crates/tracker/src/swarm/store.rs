@@ -76,6 +76,10 @@ impl Retired {
     }
 
     fn take(&mut self, h: &InfoHash) -> u32 {
+        // Most trackers never retire a count; skip hashing the key then.
+        if self.counts.is_empty() {
+            return 0;
+        }
         self.counts.remove(h).unwrap_or(0)
     }
 
