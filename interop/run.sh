@@ -11,7 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 
-SUITES=(metainfo tracker site)
+SUITES=(metainfo tracker site client)
 
 # create / info / verify against libtorrent, transmission-show/-create and mktorrent
 suite_metainfo() { /usr/bin/python3 "$here/metainfo.py"; }
@@ -20,6 +20,9 @@ suite_tracker() { /usr/bin/python3 "$here/tracker.py"; }
 # nexsuj serve: a libtorrent seeder and a transmission leecher through the private tracker, accounted by the
 # site; then chromium (playwright-core) signs up, logs in, uploads, searches and downloads
 suite_site() { /usr/bin/python3 "$here/site.py" && bash "$here/site_browser.sh"; }
+# nexsuj download/seed with libtorrent and transmission (network namespace): each way, both at once, a mixed
+# swarm through our tracker, a malicious peer banned, kill -9 and restart, a corrupted piece found by recheck
+suite_client() { /usr/bin/python3 "$here/client.py"; }
 
 selected=("$@")
 [[ ${#selected[@]} -gt 0 ]] || selected=("${SUITES[@]}")

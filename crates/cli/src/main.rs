@@ -2,6 +2,7 @@
 //! are printed as one line and turned into a non-zero exit code, never a panic.
 
 mod create;
+mod download;
 mod info;
 mod layered;
 mod logging;
@@ -31,6 +32,10 @@ enum Command {
     Create(create::CreateArgs),
     /// Show what a .torrent file or magnet link holds.
     Info(info::InfoArgs),
+    /// Download a torrent (then exit, or keep seeding with --seed).
+    Download(download::DownloadArgs),
+    /// Seed a torrent from the folder that holds its content.
+    Seed(download::SeedArgs),
     /// Check downloaded data against a .torrent file.
     Verify(verify::VerifyArgs),
     /// Run a public BitTorrent tracker (HTTP and UDP).
@@ -52,6 +57,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Create(args) => create::run(args),
         Command::Info(args) => info::run(args),
+        Command::Download(args) => download::run_download(args),
+        Command::Seed(args) => download::run_seed(args),
         Command::Verify(args) => verify::run(args),
         Command::Tracker(args) => tracker::run(args),
         Command::Serve(args) => serve::run(args),

@@ -1,0 +1,283 @@
+//! `nexsuj download` and `nexsuj seed`: one torrent through the client engine, with a
+//! progress bar, a final summary, and Ctrl-C (or SIGTERM) saving resume state on the way out.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use client::{AddOptions, Allocation, Session, SessionConfig, TorrentHandle, TorrentSnapshot};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+use crate::Outcome;
+use crate::units::{human, parse_bytes};
+
+/// Arguments of `nexsuj download`.
+#[derive(Args)]
+pub struct DownloadArgs {
+    /// The .torrent file.
+    torrent: PathBuf,
+    /// Folder to download into (the torrent's file or folder is created inside).
+    #[arg(short = 'o', long = "output", default_value = ".")]
+    out: PathBuf,
+    /// Download pieces in order (for streaming) instead of rarest first.
+    #[arg(long)]
+    sequential: bool,
+    /// Keep seeding after the download completes (until Ctrl-C).
+    #[arg(long)]
+    seed: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+/// Arguments of `nexsuj seed`.
+#[derive(Args)]
+pub struct SeedArgs {
+    /// The .torrent file.
+    torrent: PathBuf,
+    /// The folder that holds the torrent's content (what `download -o DIR` names).
+    dir: PathBuf,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+/// Engine settings shared by `download` and `seed`.
+#[derive(Args)]
+pub struct EngineArgs {
+    /// A peer to connect to besides those the trackers name (repeatable).
+    #[arg(long = "peer", value_name = "IP:PORT")]
+    peers: Vec<SocketAddr>,
+    /// Port to listen on (default: 6881, or the next free one up to 6889).
+    #[arg(long)]
+    port: Option<u16>,
+    /// Address to listen on (repeatable; default: every IPv6 and IPv4 address).
+    #[arg(long = "listen", value_name = "IP")]
+    listen: Vec<IpAddr>,
+    /// Download limit per second, e.g. 2MiB (default: none).
+    #[arg(long, value_parser = parse_bytes, value_name = "BYTES")]
+    max_down: Option<u64>,
+    /// Upload limit per second, e.g. 512KiB (default: none).
+    #[arg(long, value_parser = parse_bytes, value_name = "BYTES")]
+    max_up: Option<u64>,
+    /// Peers unchoked at a time (BEP 3 upload slots, the optimistic one included).
+    #[arg(long, default_value_t = 4)]
+    upload_slots: usize,
+    /// Most peer connections.
+    #[arg(long, default_value_t = 50)]
+    max_peers: usize,
+    /// Hash all data on disk first instead of trusting saved resume state.
+    #[arg(long)]
+    recheck: bool,
+    /// Do not contact the torrent's trackers (use --peer).
+    #[arg(long)]
+    no_trackers: bool,
+    /// Write files in full up front instead of sparse.
+    #[arg(long)]
+    preallocate: bool,
+    /// Print the final summary as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Log level on stderr: error, warn, info, debug or trace.
+    #[arg(long, env = "NEXSUJ_LOG", default_value = "warn")]
+    log: String,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    name: String,
+    info_hash: String,
+    complete: bool,
+    size: u64,
+    downloaded: u64,
+    uploaded: u64,
+    wasted: u64,
+    hash_failures: u64,
+    banned_peers: usize,
+    seconds: f64,
+    peers: usize,
+}
+
+/// Runs `nexsuj download`.
+pub fn run_download(args: DownloadArgs) -> Result<Outcome> {
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    run(args.torrent, args.out, args.sequential, !args.seed, args.engine)
+}
+
+/// Runs `nexsuj seed`.
+pub fn run_seed(args: SeedArgs) -> Result<Outcome> {
+    if !args.dir.is_dir() {
+        anyhow::bail!("{} is not a directory", args.dir.display());
+    }
+    run(args.torrent, args.dir, false, false, args.engine)
+}
+
+fn run(
+    torrent: PathBuf,
+    dir: PathBuf,
+    sequential: bool,
+    exit_when_done: bool,
+    e: EngineArgs,
+) -> Result<Outcome> {
+    crate::logging::init(&e.log)?;
+    let torrent = crate::info::load(&torrent)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let mut config = SessionConfig {
+            listen_addrs: e.listen.clone(),
+            upload_slots: e.upload_slots,
+            max_peers_per_torrent: e.max_peers,
+            ..SessionConfig::default()
+        };
+        if let Some(p) = e.port {
+            config.ports = (p, p);
+        }
+        let session = Session::new(config).await.context("cannot listen for peers")?;
+        let ports: Vec<String> = session.listen_addrs().iter().map(ToString::to_string).collect();
+        crate::output::stderr_line(&format!("listening on {}", ports.join(", ")));
+        let opts = AddOptions {
+            dir,
+            sequential,
+            recheck: e.recheck,
+            download_rate: e.max_down.unwrap_or(0),
+            upload_rate: e.max_up.unwrap_or(0),
+            allocation: if e.preallocate {
+                Allocation::Full
+            } else {
+                Allocation::Sparse
+            },
+            peers: e.peers.clone(),
+            no_trackers: e.no_trackers,
+        };
+        let start = Instant::now();
+        let handle = session
+            .add(torrent, opts)
+            .await
+            .context("cannot add the torrent")?;
+        let first = handle.snapshot();
+        crate::output::stderr_line(&format!(
+            "{}: {} of {} pieces verified on disk{}",
+            first.name,
+            first.have_pieces,
+            first.num_pieces,
+            if first.complete { ", seeding" } else { "" }
+        ));
+        let finished = watch(&handle, exit_when_done).await;
+        let snap = handle.snapshot();
+        session.shutdown().await;
+        report(&snap, start.elapsed(), e.json)?;
+        Ok(if finished || snap.complete {
+            Outcome::Ok
+        } else {
+            Outcome::Problems
+        })
+    })
+}
+
+/// Shows progress until the download completes (when `exit_when_done`) or a signal comes.
+/// Returns true when it ended because the data is complete.
+async fn watch(handle: &TorrentHandle, exit_when_done: bool) -> bool {
+    let snap = handle.snapshot();
+    let bar = ProgressBar::with_draw_target(Some(snap.total_size), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30.cyan/blue}] {percent:>3}% {msg}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(snap.name.clone());
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut announced_seeding = false;
+    let signal = stop_signal();
+    tokio::pin!(signal);
+    loop {
+        tokio::select! {
+            _ = &mut signal => {
+                bar.finish_and_clear();
+                return false;
+            }
+            _ = tick.tick() => {}
+        }
+        let s = handle.snapshot();
+        bar.set_position(s.total_size - s.left);
+        bar.set_message(status_line(&s));
+        if s.complete && exit_when_done {
+            bar.finish_and_clear();
+            return true;
+        }
+        if s.complete && !announced_seeding {
+            announced_seeding = true;
+            bar.set_prefix(format!("{} (seeding; Ctrl-C stops)", s.name));
+        }
+    }
+}
+
+fn status_line(s: &TorrentSnapshot) -> String {
+    let eta = match s.left.checked_div(s.down_rate) {
+        _ if s.complete => "done".to_owned(),
+        Some(secs) => format!("ETA {}:{:02}", secs / 60, secs % 60),
+        None => "ETA -".to_owned(),
+    };
+    format!(
+        "↓ {}/s ↑ {}/s, {} peers, {eta}",
+        human(s.down_rate),
+        human(s.up_rate),
+        s.peers.len()
+    )
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
+
+fn report(s: &TorrentSnapshot, took: Duration, json: bool) -> Result<()> {
+    let sum = Summary {
+        name: s.name.clone(),
+        info_hash: metainfo::info_hash::to_hex(&s.info_hash),
+        complete: s.complete,
+        size: s.total_size,
+        downloaded: s.downloaded,
+        uploaded: s.uploaded,
+        wasted: s.wasted,
+        hash_failures: s.hash_failures,
+        banned_peers: s.banned,
+        seconds: took.as_secs_f64(),
+        peers: s.peers.len(),
+    };
+    if json {
+        return crate::output::stdout(&(serde_json::to_string_pretty(&sum)? + "\n"));
+    }
+    let secs = took.as_secs_f64().max(0.001);
+    let state = if s.complete {
+        "complete"
+    } else {
+        "incomplete (resume state saved)"
+    };
+    let text = format!(
+        "{}: {state}, {} of {}; received {} in {:.1} s ({}/s), sent {}, wasted {}, {} hash failures, {} peers banned\n",
+        s.name,
+        human(s.total_size - s.left),
+        human(s.total_size),
+        human(s.downloaded),
+        secs,
+        human((s.downloaded as f64 / secs) as u64),
+        human(s.uploaded),
+        human(s.wasted),
+        s.hash_failures,
+        s.banned,
+    );
+    crate::output::stdout(&text)
+}

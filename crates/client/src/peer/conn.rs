@@ -1,0 +1,452 @@
+//! The reading half of a connection and the peer's protocol state: frames are parsed in the
+//! receive buffer and blocks written to storage straight from it (no copy in between).
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedReadHalf;
+use tokio::sync::mpsc;
+use wire::extended::{ExtendedHandshake, UT_PEX};
+use wire::pex::Pex;
+use wire::{Bitfield, BlockRequest, Handshake, Limits, Message, Parsed};
+
+use super::writer::{self, Out, Pending};
+use crate::picker::PeerKey;
+use crate::torrent::{Event, PeerCmd, PeerEntry, PeerStats, TorrentShared, ban_key};
+
+/// The id we receive ut_pex messages under.
+const UT_PEX_ID: u8 = 1;
+/// Requests we queue for a peer before rejecting more.
+pub(super) const MAX_PENDING: usize = 500;
+/// Fewest and most requests kept in flight to one peer.
+pub(super) const MIN_QUEUE: usize = 64;
+pub(super) const MAX_QUEUE: usize = 500;
+/// Why a connection ends (logged at debug level).
+pub(super) struct Closed(pub(super) &'static str);
+
+/// One peer's protocol state, owned by its reader task.
+pub(super) struct Conn {
+    pub(super) t: Arc<TorrentShared>,
+    pub(super) key: PeerKey,
+    pub(super) addr: SocketAddr,
+    pub(super) out: mpsc::UnboundedSender<Out>,
+    pub(super) pending: Pending,
+    pub(super) stats: Arc<PeerStats>,
+    pub(super) limits: Limits,
+    pub(super) fast: bool,
+    pub(super) reqq: usize,
+    pub(super) outstanding: HashSet<BlockRequest>,
+    pub(super) peer_choking: bool,
+    pub(super) am_interested: bool,
+    pub(super) snubbed: bool,
+    pub(super) last_block: Instant,
+    pub(super) last_recv: Instant,
+    pub(super) last_send: Instant,
+    pub(super) batch: Vec<u8>,
+    /// Queue depth before the first rate sample (see `queue_depth`).
+    pub(super) slow_start: usize,
+}
+
+/// Registers the peer, runs it and cleans up. Returns its key once it was registered.
+pub(super) async fn run(
+    t: Arc<TorrentShared>,
+    stream: TcpStream,
+    addr: SocketAddr,
+    theirs: Handshake,
+    outgoing: bool,
+) -> Option<PeerKey> {
+    if theirs.peer_id == t.session.peer_id {
+        return None;
+    }
+    let _ = stream.set_nodelay(true);
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let stats = Arc::new(PeerStats::default());
+    let key = {
+        let mut s = t.lock();
+        let full = s.peers.len() >= t.session.config.max_peers_per_torrent;
+        let twice = s.peers.values().any(|p| p.id == theirs.peer_id);
+        let banned = s.banned.contains(&ban_key(addr)) || s.banned_ids.contains(&theirs.peer_id);
+        if full || twice || banned {
+            tracing::debug!(%addr, full, twice, banned, "peer refused");
+            return None;
+        }
+        let key = s.next_key;
+        s.next_key += 1;
+        s.peers.insert(
+            key,
+            PeerEntry {
+                addr,
+                id: theirs.peer_id,
+                client: None,
+                cmd: cmd_tx,
+                stats: stats.clone(),
+                pieces: Bitfield::new(t.meta.num_pieces),
+                am_choking: true,
+                am_interested: false,
+                peer_choking: true,
+                peer_interested: false,
+                snubbed: false,
+                outgoing,
+                listen_port: outgoing.then_some(addr.port()),
+                pex_id: None,
+                pex_sent: HashSet::new(),
+                meters: Default::default(),
+            },
+        );
+        key
+    };
+    let (rd, wr) = stream.into_split();
+    let (out, out_rx) = mpsc::unbounded_channel();
+    let pending: Pending = Arc::new(Mutex::new(HashSet::new()));
+    let writer = tokio::spawn(writer::run(t.clone(), wr, out_rx, pending.clone(), stats.clone()));
+    let now = Instant::now();
+    let mut c = Conn {
+        t: t.clone(),
+        key,
+        addr,
+        out,
+        pending,
+        stats,
+        limits: Limits::for_torrent(t.meta.num_pieces, wire::MAX_REQUEST_LEN),
+        fast: theirs.reserved.fast(),
+        reqq: 250,
+        outstanding: HashSet::new(),
+        peer_choking: true,
+        am_interested: false,
+        snubbed: false,
+        last_block: now,
+        last_recv: now,
+        last_send: now,
+        batch: Vec::with_capacity(4096),
+        slow_start: MIN_QUEUE,
+    };
+    tracing::debug!(%addr, key, outgoing, "peer connected");
+    c.greet(theirs.reserved.extension_protocol());
+    if let Err(Closed(why)) = c.run(rd, cmd_rx).await {
+        tracing::debug!(%addr, key, why, "peer disconnected");
+    }
+    drop(c.out);
+    writer.abort();
+    let mut s = t.lock();
+    if let Some(e) = s.peers.remove(&key) {
+        s.picker.remove_availability(&e.pieces);
+    }
+    s.picker.release(key);
+    for p in s.peers.values() {
+        let _ = p.cmd.send(PeerCmd::Refill);
+    }
+    Some(key)
+}
+
+impl Conn {
+    pub(super) fn send(&mut self, m: Message<'_>) {
+        m.write(&mut self.batch);
+    }
+
+    pub(super) fn flush(&mut self) {
+        if !self.batch.is_empty() {
+            let bytes = std::mem::replace(&mut self.batch, Vec::with_capacity(4096));
+            let _ = self.out.send(Out::Bytes(bytes));
+            self.last_send = Instant::now();
+        }
+    }
+
+    fn greet(&mut self, extensions: bool) {
+        let have = self.t.lock().picker.have().clone();
+        match (self.fast, have.count()) {
+            (true, 0) => self.send(Message::HaveNone),
+            (true, _) if have.is_full() => self.send(Message::HaveAll),
+            (_, 0) => {}
+            _ => self.send(Message::Bitfield(have.as_bytes())),
+        }
+        if extensions {
+            let hs = ExtendedHandshake {
+                extensions: if self.t.meta.private {
+                    Vec::new()
+                } else {
+                    vec![(UT_PEX.to_owned(), UT_PEX_ID)]
+                },
+                client: Some(self.t.session.config.client_name.clone()),
+                port: self.t.session.listen.first().map(SocketAddr::port),
+                reqq: Some(MAX_PENDING as u32),
+                your_ip: Some(self.addr.ip()),
+                metadata_size: None,
+                upload_only: false,
+            };
+            let mut payload = Vec::new();
+            hs.write(&mut payload);
+            self.send(Message::Extended {
+                id: 0,
+                payload: &payload,
+            });
+        }
+        self.flush();
+    }
+
+    async fn run(
+        &mut self,
+        mut rd: OwnedReadHalf,
+        mut cmds: mpsc::UnboundedReceiver<PeerCmd>,
+    ) -> Result<(), Closed> {
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut filled = 0;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            // Under a download limit, read no more than the limit allows (one block at least), so
+            // a slow limit delays this peer by about a block, not by a whole buffer.
+            let quota = crate::rate::read_quota(
+                &[&self.t.down, &self.t.session.down],
+                16 * 1024,
+                buf.len() - filled,
+            );
+            tokio::select! {
+                r = rd.read(&mut buf[filled..filled + quota]) => {
+                    let n = r.map_err(|_| Closed("read error"))?;
+                    if n == 0 {
+                        return Err(Closed("closed by the peer"));
+                    }
+                    filled += n;
+                    self.last_recv = Instant::now();
+                    let mut off = 0;
+                    let mut needed = 0;
+                    while let Parsed::Done { value, len } = wire::decode(&buf[off..filled], &self.limits).map_err(|_| Closed("protocol violation"))? {
+                        self.handle(value)?;
+                        off += len;
+                    }
+                    if let Ok(Parsed::Incomplete { needed: k }) = wire::decode(&buf[off..filled], &self.limits) {
+                        needed = k;
+                    }
+                    buf.copy_within(off..filled, 0);
+                    filled -= off;
+                    if filled + needed > buf.len() {
+                        buf.resize(filled + needed, 0);
+                    }
+                    self.fill_requests();
+                    self.flush();
+                    crate::rate::spend(&[&self.t.down, &self.t.session.down], n as u64).await;
+                }
+                cmd = cmds.recv() => {
+                    self.command(cmd.ok_or(Closed("torrent stopped"))?)?;
+                    self.fill_requests();
+                    self.flush();
+                }
+                _ = tick.tick() => {
+                    self.tick()?;
+                    self.flush();
+                }
+            }
+        }
+    }
+
+    pub(super) fn with_entry<R>(&self, f: impl FnOnce(&mut PeerEntry) -> R) -> Option<R> {
+        self.t.lock().peers.get_mut(&self.key).map(f)
+    }
+
+    fn handle(&mut self, m: Message<'_>) -> Result<(), Closed> {
+        let n = self.t.meta.num_pieces;
+        if !matches!(m, Message::Piece { .. }) {
+            tracing::trace!(addr = %self.addr, message = ?m, "received");
+        }
+        match m {
+            Message::Piece { index, begin, data } => self.on_block(index, begin, data)?,
+            Message::Choke => {
+                self.peer_choking = true;
+                self.release_all();
+                self.with_entry(|e| e.peer_choking = true);
+            }
+            Message::Unchoke => {
+                self.peer_choking = false;
+                self.with_entry(|e| e.peer_choking = false);
+            }
+            Message::Interested => self.on_interested(true),
+            Message::NotInterested => self.on_interested(false),
+            Message::Have(i) if (i as usize) < n => {
+                let wanted = {
+                    let mut guard = self.t.lock();
+                    let s = &mut *guard;
+                    let Some(e) = s.peers.get_mut(&self.key) else {
+                        return Err(Closed("unregistered"));
+                    };
+                    if e.pieces.set(i as usize, true) {
+                        s.picker.peer_has(i);
+                    }
+                    !s.picker.have().get(i as usize)
+                };
+                if wanted && !self.am_interested {
+                    self.set_interest(true);
+                }
+            }
+            Message::Have(_) => return Err(Closed("have for a piece past the end")),
+            Message::Bitfield(bytes) => {
+                let bits = Bitfield::from_bytes(bytes, n).map_err(|_| Closed("bad bitfield"))?;
+                self.set_pieces(bits)?;
+            }
+            Message::HaveAll => self.set_pieces(Bitfield::full(n))?,
+            Message::HaveNone => self.set_pieces(Bitfield::new(n))?,
+            Message::Request(r) => self.on_request(r),
+            Message::Cancel(r) => {
+                if let Ok(mut p) = self.pending.lock() {
+                    p.remove(&r);
+                }
+            }
+            Message::Reject(r) if self.outstanding.remove(&r) => {
+                self.t.lock().picker.cancel(&r, self.key);
+            }
+            Message::Extended { id: 0, payload } => {
+                if let Ok(hs) = ExtendedHandshake::parse(payload) {
+                    self.reqq = hs.reqq.map_or(250, |q| q.clamp(16, 2000) as usize);
+                    let pex_id = hs.id_of(UT_PEX).filter(|_| !self.t.meta.private);
+                    self.with_entry(|e| {
+                        e.client = hs.client;
+                        e.pex_id = pex_id;
+                        e.listen_port = e.listen_port.or(hs.port.filter(|&p| p != 0));
+                    });
+                }
+            }
+            Message::Extended {
+                id: UT_PEX_ID,
+                payload,
+            } if !self.t.meta.private => {
+                if let Ok(pex) = Pex::parse(payload) {
+                    let addrs = pex.added.into_iter().map(|(a, _)| a).filter(|a| a.port() != 0);
+                    self.t.event(Event::AddPeers(addrs.collect()));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn set_pieces(&mut self, bits: Bitfield) -> Result<(), Closed> {
+        let (both_seeds, wanted) = {
+            let mut guard = self.t.lock();
+            let s = &mut *guard;
+            let Some(e) = s.peers.get_mut(&self.key) else {
+                return Err(Closed("unregistered"));
+            };
+            s.picker.remove_availability(&e.pieces);
+            s.picker.add_availability(&bits);
+            let both_seeds = bits.is_full() && s.picker.have().is_full();
+            let wanted = s.picker.is_interesting(&bits);
+            e.pieces = bits;
+            (both_seeds, wanted)
+        };
+        if both_seeds {
+            return Err(Closed("both seeds"));
+        }
+        self.set_interest(wanted);
+        Ok(())
+    }
+
+    pub(super) fn set_interest(&mut self, on: bool) {
+        if on != self.am_interested {
+            self.am_interested = on;
+            self.send(if on {
+                Message::Interested
+            } else {
+                Message::NotInterested
+            });
+            self.with_entry(|e| e.am_interested = on);
+        }
+    }
+
+    fn on_interested(&mut self, on: bool) {
+        let slots = self.t.session.config.upload_slots;
+        let mut s = self.t.lock();
+        let free = s.unchoked() < slots;
+        let Some(e) = s.peers.get_mut(&self.key) else {
+            return;
+        };
+        e.peer_interested = on;
+        // A free slot is given at once rather than at the next choker round.
+        if on && e.am_choking && free {
+            e.am_choking = false;
+            drop(s);
+            self.send(Message::Unchoke);
+        }
+    }
+
+    fn command(&mut self, cmd: PeerCmd) -> Result<(), Closed> {
+        match cmd {
+            PeerCmd::Have(i) => {
+                let (theirs, seeds) = {
+                    let s = self.t.lock();
+                    let e = s.peers.get(&self.key).ok_or(Closed("unregistered"))?;
+                    (
+                        e.pieces.get(i as usize),
+                        e.pieces.is_full() && s.picker.have().is_full(),
+                    )
+                };
+                if seeds {
+                    self.flush();
+                    return Err(Closed("both seeds"));
+                }
+                if !theirs {
+                    self.send(Message::Have(i));
+                }
+            }
+            PeerCmd::Choke => {
+                self.send(Message::Choke);
+                let dropped: Vec<BlockRequest> = self
+                    .pending
+                    .lock()
+                    .map(|mut p| p.drain().collect())
+                    .unwrap_or_default();
+                if self.fast {
+                    for r in dropped {
+                        self.send(Message::Reject(r));
+                    }
+                }
+            }
+            PeerCmd::Unchoke => self.send(Message::Unchoke),
+            PeerCmd::Pex(payload) => {
+                let id = self.with_entry(|e| e.pex_id).flatten();
+                if let Some(id) = id {
+                    self.send(Message::Extended {
+                        id,
+                        payload: &payload,
+                    });
+                }
+            }
+            PeerCmd::Cancel(r) => {
+                if self.outstanding.remove(&r) {
+                    self.send(Message::Cancel(r));
+                }
+            }
+            PeerCmd::Refill => {
+                if !self.am_interested {
+                    let wanted = {
+                        let s = self.t.lock();
+                        s.peers
+                            .get(&self.key)
+                            .is_some_and(|e| s.picker.is_interesting(&e.pieces))
+                    };
+                    self.set_interest(wanted);
+                }
+            }
+            PeerCmd::Close => return Err(Closed("closed by the torrent")),
+        }
+        Ok(())
+    }
+
+    fn tick(&mut self) -> Result<(), Closed> {
+        let timing = &self.t.session.config.timing;
+        if !self.outstanding.is_empty() && !self.snubbed && self.last_block.elapsed() > timing.snub_timeout {
+            // Snubbed: its requests go back to the picker and it loses its regular slot.
+            self.snubbed = true;
+            self.release_all();
+            self.with_entry(|e| e.snubbed = true);
+        }
+        if self.last_recv.elapsed() > Duration::from_secs(180) {
+            return Err(Closed("idle for 3 minutes"));
+        }
+        if self.last_send.elapsed() > Duration::from_secs(90) {
+            self.send(Message::KeepAlive);
+        }
+        Ok(())
+    }
+}

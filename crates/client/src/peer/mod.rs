@@ -1,0 +1,91 @@
+//! A peer connection: handshake, then a reader task that parses frames in place and a writer
+//! task that sends our messages and the blocks the peer asked for.
+
+mod conn;
+mod transfer;
+mod writer;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use wire::{Handshake, Parsed, Reserved};
+
+use crate::torrent::{Event, TorrentShared};
+
+/// How long a handshake may take.
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reads a handshake from a fresh connection.
+pub(crate) async fn read_handshake(stream: &mut TcpStream) -> Option<Handshake> {
+    let mut buf = [0u8; wire::HANDSHAKE_LEN];
+    let mut filled = 0;
+    let work = async {
+        loop {
+            match Handshake::parse(&buf[..filled]) {
+                Ok(Parsed::Done { value, .. }) => return Some(value),
+                Ok(Parsed::Incomplete { .. }) => {}
+                Err(_) => return None,
+            }
+            let n = stream.read(&mut buf[filled..]).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            filled += n;
+        }
+    };
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, work).await.ok().flatten()
+}
+
+fn our_handshake(t: &TorrentShared) -> Handshake {
+    Handshake {
+        reserved: Reserved::nexsuj(),
+        info_hash: t.meta.info_hash,
+        peer_id: t.session.peer_id,
+    }
+}
+
+/// Connects to `addr` and runs the connection until it ends.
+pub(crate) async fn connect(t: Arc<TorrentShared>, addr: SocketAddr) {
+    let attempt = async {
+        let mut s = tokio::time::timeout(HANDSHAKE_TIMEOUT, crate::net::connect(addr, t.session.bind))
+            .await
+            .ok()?
+            .ok()?;
+        s.write_all(&our_handshake(&t).to_bytes()).await.ok()?;
+        let theirs = read_handshake(&mut s).await?;
+        (theirs.info_hash == t.meta.info_hash).then_some((s, theirs))
+    };
+    let result = attempt.await;
+    {
+        let mut s = t.lock();
+        s.connecting = s.connecting.saturating_sub(1);
+    }
+    let key = match result {
+        Some((stream, theirs)) => conn::run(t.clone(), stream, addr, theirs, true).await,
+        None => {
+            tracing::debug!(%addr, "connection or handshake failed");
+            None
+        }
+    };
+    let _ = key;
+    t.event(Event::PeerGone { addr });
+}
+
+/// Runs an accepted connection whose handshake was read (and matched this torrent).
+pub(crate) async fn accept(
+    t: Arc<TorrentShared>,
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    theirs: Handshake,
+) {
+    let key = if stream.write_all(&our_handshake(&t).to_bytes()).await.is_ok() {
+        conn::run(t.clone(), stream, addr, theirs, false).await
+    } else {
+        None
+    };
+    let _ = key;
+    t.event(Event::PeerGone { addr });
+}

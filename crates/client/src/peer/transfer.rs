@@ -1,0 +1,133 @@
+//! The transfer half of a peer's protocol state: serving its requests, taking its blocks
+//! (written to storage straight from the receive buffer, hashed off the async threads once a
+//! piece is complete) and keeping a queue of requests to it whose depth follows its rate.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use wire::{BLOCK_LEN, BlockRequest, Message};
+
+use super::conn::{Closed, Conn, MAX_PENDING, MAX_QUEUE, MIN_QUEUE};
+use super::writer::Out;
+use crate::picker::Arrival;
+use crate::torrent::{Event, PeerCmd};
+
+impl Conn {
+    pub(super) fn on_request(&mut self, r: BlockRequest) {
+        let (ok, choking) = {
+            let s = self.t.lock();
+            let piece_len = s.picker.piece_len(r.index);
+            let valid = (r.index as usize) < self.t.meta.num_pieces
+                && s.picker.have().get(r.index as usize)
+                && u64::from(r.begin) + u64::from(r.length) <= piece_len;
+            let choking = s.peers.get(&self.key).is_none_or(|e| e.am_choking);
+            (valid, choking)
+        };
+        let queued = self.pending.lock().map(|mut p| {
+            if !ok || choking || p.len() >= MAX_PENDING {
+                return false;
+            }
+            p.insert(r)
+        });
+        if queued.unwrap_or(false) {
+            self.flush();
+            let _ = self.out.send(Out::Block(r));
+        } else if self.fast {
+            self.send(Message::Reject(r));
+        }
+    }
+
+    pub(super) fn on_block(&mut self, index: u32, begin: u32, data: &[u8]) -> Result<(), Closed> {
+        let r = BlockRequest {
+            index,
+            begin,
+            length: data.len() as u32,
+        };
+        self.outstanding.remove(&r);
+        let len = data.len() as u64;
+        self.last_block = Instant::now();
+        self.slow_start += 1;
+        let arrival = self.t.lock().picker.block_arrived(&r, self.key);
+        let Arrival::Write { cancel } = arrival else {
+            self.t.add_wasted(len);
+            return Ok(());
+        };
+        if let Err(e) = self.t.storage.write(index, begin, data) {
+            let mut s = self.t.lock();
+            s.picker.write_failed(&r);
+            s.error = Some(format!("writing piece {index}: {e}"));
+            return Err(Closed("disk write failed"));
+        }
+        let complete = {
+            let mut s = self.t.lock();
+            let complete = s.picker.block_written(&r, self.key);
+            if let Some(other) = cancel.and_then(|c| s.peers.get(&c)) {
+                let _ = other.cmd.send(PeerCmd::Cancel(r));
+            }
+            if self.snubbed
+                && let Some(e) = s.peers.get_mut(&self.key)
+            {
+                e.snubbed = false;
+            }
+            complete
+        };
+        self.snubbed = false;
+        self.stats.downloaded.fetch_add(len, Ordering::Relaxed);
+        self.t.totals.downloaded.fetch_add(len, Ordering::Relaxed);
+        if complete {
+            let t = self.t.clone();
+            tokio::task::spawn_blocking(move || {
+                let ok = t.storage.check_piece(index).unwrap_or(false);
+                t.event(Event::PieceChecked { piece: index, ok });
+            });
+        }
+        Ok(())
+    }
+
+    fn queue_depth(&self) -> usize {
+        let rate = self.stats.down_rate.load(Ordering::Relaxed);
+        let cap = self.reqq.min(MAX_QUEUE);
+        if rate == 0 {
+            // No rate measured yet: slow start, one more request per block received, so a
+            // fast peer reaches full depth within a few round trips.
+            return self.slow_start.clamp(MIN_QUEUE.min(cap), cap);
+        }
+        // About three seconds of data in flight: enough to keep the pipe full even with peers
+        // that serve requests in pulses (transmission), few enough that a slow peer does not
+        // sit on blocks others could send.
+        ((rate * 3 / u64::from(BLOCK_LEN)) as usize).clamp(MIN_QUEUE.min(cap), cap)
+    }
+
+    pub(super) fn fill_requests(&mut self) {
+        if self.peer_choking || !self.am_interested || self.snubbed {
+            return;
+        }
+        let depth = self.queue_depth();
+        if self.outstanding.len() >= depth {
+            return;
+        }
+        let mut reqs = Vec::new();
+        let still_interested = {
+            let mut s = self.t.lock();
+            let s = &mut *s;
+            let Some(e) = s.peers.get(&self.key) else { return };
+            s.picker
+                .pick(self.key, &e.pieces, depth - self.outstanding.len(), &mut reqs);
+            !reqs.is_empty() || !self.outstanding.is_empty() || s.picker.is_interesting(&e.pieces)
+        };
+        for r in reqs {
+            self.send(Message::Request(r));
+            self.outstanding.insert(r);
+        }
+        if !still_interested {
+            self.set_interest(false);
+        }
+    }
+
+    pub(super) fn release_all(&mut self) {
+        let mut s = self.t.lock();
+        for r in self.outstanding.drain() {
+            s.picker.cancel(&r, self.key);
+        }
+    }
+}

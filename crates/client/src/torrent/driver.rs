@@ -1,0 +1,411 @@
+//! A torrent's driver task: once a second it updates rates, connects peers, announces and
+//! saves resume state; every 10 s it runs the choker; it handles hash results (have
+//! broadcasts, strikes and bans) and stops the torrent cleanly.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+use tracker_proto::common::{AnnounceEvent, AnnounceRequest, InfoHash, PeerId, Transfer};
+
+use super::{Event, PeerCmd, TorrentShared, ban_key};
+use crate::choker::{self, Candidate};
+use crate::rate::RateMeter;
+use crate::rng::Rng;
+
+/// Strikes after which a peer's address is banned: a bad piece it sent alone counts 2, one
+/// it shared with others 1.
+const BAN_STRIKES: u32 = 4;
+/// Most addresses in one ut_pex list (BEP 11).
+const PEX_MAX: usize = 50;
+
+struct Driver {
+    t: Arc<TorrentShared>,
+    rng: Rng,
+    last_choke: Instant,
+    last_optimistic: Instant,
+    next_announce: Instant,
+    announcing: bool,
+    announce_failures: u32,
+    pending_event: AnnounceEvent,
+    started_sent: bool,
+    dirty: bool,
+    last_save: Instant,
+    meters: (RateMeter, RateMeter),
+    last_pex: Instant,
+}
+
+pub(super) async fn run(t: Arc<TorrentShared>, mut events: mpsc::UnboundedReceiver<Event>) {
+    let now = Instant::now();
+    let mut d = Driver {
+        t,
+        rng: Rng::from_entropy(),
+        last_choke: now,
+        last_optimistic: now,
+        next_announce: now,
+        announcing: false,
+        announce_failures: 0,
+        pending_event: AnnounceEvent::Started,
+        started_sent: false,
+        dirty: false,
+        last_save: now,
+        meters: Default::default(),
+        last_pex: now,
+    };
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            ev = events.recv() => match ev {
+                None => break,
+                Some(Event::Stop(done)) => {
+                    d.stop().await;
+                    let _ = done.send(());
+                    break;
+                }
+                Some(e) => d.on_event(e).await,
+            },
+            _ = tick.tick() => d.tick(),
+        }
+    }
+}
+
+impl Driver {
+    async fn on_event(&mut self, e: Event) {
+        match e {
+            Event::PieceChecked { piece, ok } => self.piece_checked(piece, ok),
+            Event::PeerGone { addr, .. } => {
+                let delay = self.t.session.config.timing.reconnect_delay;
+                let mut s = self.t.lock();
+                if let Some(k) = s.known.get_mut(&addr) {
+                    k.connected = false;
+                    // 1, 2, 4, … 64 times the base delay.
+                    k.retry_at = Some(Instant::now() + delay * (1 << k.failures.min(6)));
+                    k.failures += 1;
+                }
+            }
+            Event::AddPeers(addrs) => self.add_peers(addrs),
+            Event::Announced(result, interval) => {
+                self.announcing = false;
+                let timing = &self.t.session.config.timing;
+                match result {
+                    Ok(peers) => {
+                        self.announce_failures = 0;
+                        self.started_sent = true;
+                        self.next_announce =
+                            Instant::now() + Duration::from_secs(u64::from(interval.max(30)));
+                        self.add_peers(peers);
+                    }
+                    Err(()) => {
+                        let wait = timing.tracker_retry_min * (1 << self.announce_failures.min(10));
+                        self.announce_failures += 1;
+                        self.next_announce = Instant::now() + wait.min(timing.tracker_retry_max);
+                    }
+                }
+            }
+            Event::Recheck(done) => {
+                self.recheck().await;
+                let _ = done.send(());
+            }
+            Event::Stop(_) => {}
+        }
+    }
+
+    fn add_peers(&mut self, addrs: Vec<SocketAddr>) {
+        let ours = &self.t.session.listen;
+        let mut s = self.t.lock();
+        for a in addrs {
+            let own = ours
+                .iter()
+                .any(|l| l.port() == a.port() && (l.ip() == a.ip() || l.ip().is_unspecified()));
+            if !own && !s.banned.contains(&ban_key(a)) {
+                s.known.entry(a).or_default();
+            }
+        }
+    }
+
+    fn piece_checked(&mut self, piece: u32, ok: bool) {
+        let mut s = self.t.lock();
+        let contributors = s.picker.verified(piece, ok);
+        if ok {
+            if let Err(e) = self.t.resume.append(piece) {
+                s.error = Some(format!("resume journal: {e}"));
+            }
+            self.dirty = true;
+            for p in s.peers.values() {
+                let _ = p.cmd.send(PeerCmd::Have(piece));
+            }
+            if s.picker.have().is_full() && !self.t.is_complete() {
+                tracing::info!(name = %self.t.meta.info.name, "download complete");
+                let _ = self.t.complete.send_replace(true);
+                if self.started_sent {
+                    self.pending_event = AnnounceEvent::Completed;
+                    self.next_announce = Instant::now();
+                }
+                self.last_save = Instant::now() - self.t.session.config.timing.resume_interval;
+            }
+            return;
+        }
+        s.hash_failures += 1;
+        tracing::info!(piece, "piece failed its hash check");
+        self.t.add_wasted(s.picker.piece_len(piece));
+        let weight = if contributors.len() == 1 { 2 } else { 1 };
+        for key in contributors {
+            let Some((addr, id)) = s.peers.get(&key).map(|p| (ban_key(p.addr), p.id)) else {
+                continue;
+            };
+            let strikes = s.strikes.entry(addr).or_default();
+            *strikes += weight;
+            if *strikes >= BAN_STRIKES {
+                tracing::warn!(%addr, "banned a peer that sent corrupt data");
+                s.banned.insert(addr);
+                s.banned_ids.insert(id);
+                for p in s.peers.values().filter(|p| ban_key(p.addr) == addr || p.id == id) {
+                    let _ = p.cmd.send(PeerCmd::Close);
+                }
+            }
+        }
+        for p in s.peers.values() {
+            let _ = p.cmd.send(PeerCmd::Refill);
+        }
+    }
+
+    fn tick(&mut self) {
+        self.update_rates();
+        let timing = self.t.session.config.timing.clone();
+        if self.last_choke.elapsed() >= timing.choke_interval {
+            let rotate = self.last_optimistic.elapsed() >= timing.optimistic_interval;
+            if rotate {
+                self.last_optimistic = Instant::now();
+            }
+            self.last_choke = Instant::now();
+            self.choke(rotate);
+        }
+        self.connect_peers();
+        if !self.t.meta.private && self.last_pex.elapsed() >= timing.pex_interval {
+            self.last_pex = Instant::now();
+            self.send_pex();
+        }
+        if !self.announcing && Instant::now() >= self.next_announce {
+            self.announce();
+        }
+        if self.dirty && self.last_save.elapsed() >= timing.resume_interval {
+            self.dirty = false;
+            self.last_save = Instant::now();
+            let t = self.t.clone();
+            tokio::task::spawn_blocking(move || save(&t));
+        }
+    }
+
+    fn update_rates(&mut self) {
+        let mut s = self.t.lock();
+        for p in s.peers.values_mut() {
+            p.meters.0.tick(p.stats.downloaded.load(Ordering::Relaxed));
+            p.meters.1.tick(p.stats.uploaded.load(Ordering::Relaxed));
+            p.stats.down_rate.store(p.meters.0.rate(), Ordering::Relaxed);
+            p.stats.up_rate.store(p.meters.1.rate(), Ordering::Relaxed);
+        }
+        let totals = &self.t.totals;
+        self.meters.0.tick(totals.downloaded.load(Ordering::Relaxed));
+        self.meters.1.tick(totals.uploaded.load(Ordering::Relaxed));
+        totals.down_rate.store(self.meters.0.rate(), Ordering::Relaxed);
+        totals.up_rate.store(self.meters.1.rate(), Ordering::Relaxed);
+    }
+
+    fn choke(&mut self, rotate: bool) {
+        let seeding = self.t.is_complete();
+        let slots = self.t.session.config.upload_slots;
+        let mut s = self.t.lock();
+        let cands: Vec<Candidate> = s
+            .peers
+            .iter()
+            .map(|(&key, p)| Candidate {
+                key,
+                interested: p.peer_interested,
+                down_rate: p.stats.down_rate.load(Ordering::Relaxed),
+                up_rate: p.stats.up_rate.load(Ordering::Relaxed),
+                snubbed: p.snubbed,
+            })
+            .collect();
+        let (unchoke, optimistic) =
+            choker::choose(&cands, slots, seeding, s.optimistic, rotate, &mut self.rng);
+        s.optimistic = optimistic;
+        for (key, p) in s.peers.iter_mut() {
+            let open = unchoke.contains(key);
+            if p.am_choking == open {
+                p.am_choking = !open;
+                let _ = p.cmd.send(if open { PeerCmd::Unchoke } else { PeerCmd::Choke });
+            }
+        }
+    }
+
+    /// Tells each peer that speaks ut_pex which peers we gained and lost since last time.
+    fn send_pex(&mut self) {
+        let mut s = self.t.lock();
+        let all: Vec<(SocketAddr, bool)> = s
+            .peers
+            .values()
+            .filter_map(|p| p.listen_addr().map(|a| (a, p.pieces.is_full())))
+            .collect();
+        for p in s.peers.values_mut().filter(|p| p.pex_id.is_some()) {
+            let own = p.listen_addr();
+            let now: Vec<(SocketAddr, bool)> = all.iter().copied().filter(|(a, _)| Some(*a) != own).collect();
+            let added: Vec<(SocketAddr, u8)> = now
+                .iter()
+                .filter(|(a, _)| !p.pex_sent.contains(a))
+                .take(PEX_MAX)
+                .map(|&(a, seed)| {
+                    (
+                        a,
+                        wire::pex::FLAG_CONNECTABLE | if seed { wire::pex::FLAG_SEED } else { 0 },
+                    )
+                })
+                .collect();
+            let dropped: Vec<SocketAddr> = p
+                .pex_sent
+                .iter()
+                .filter(|a| !now.iter().any(|(b, _)| b == *a))
+                .take(PEX_MAX)
+                .copied()
+                .collect();
+            if added.is_empty() && dropped.is_empty() {
+                continue;
+            }
+            for a in &dropped {
+                p.pex_sent.remove(a);
+            }
+            p.pex_sent.extend(added.iter().map(|(a, _)| *a));
+            let mut payload = Vec::new();
+            wire::pex::Pex { added, dropped }.write(&mut payload);
+            let _ = p.cmd.send(PeerCmd::Pex(payload));
+        }
+    }
+
+    fn connect_peers(&mut self) {
+        let max = self.t.session.config.max_peers_per_torrent;
+        let global = self.t.session.config.max_connections;
+        let in_session = self.t.session.connection_count();
+        let now = Instant::now();
+        let mut s = self.t.lock();
+        let seeding = s.picker.have().is_full();
+        let mut budget = max.saturating_sub(s.peers.len() + s.connecting);
+        budget = budget.min(global.saturating_sub(in_session));
+        let connected: Vec<SocketAddr> = s.peers.values().map(|p| p.addr).collect();
+        let mut targets = Vec::new();
+        for (addr, k) in s.known.iter_mut() {
+            if budget == 0 || seeding {
+                break;
+            }
+            if k.connected || k.retry_at.is_some_and(|t| t > now) || connected.contains(addr) {
+                continue;
+            }
+            k.connected = true;
+            budget -= 1;
+            targets.push(*addr);
+        }
+        s.connecting += targets.len();
+        drop(s);
+        for addr in targets {
+            tokio::spawn(crate::peer::connect(self.t.clone(), addr));
+        }
+    }
+
+    fn announce_request(&self, event: AnnounceEvent) -> AnnounceRequest {
+        let left = self.t.lock().picker.left();
+        let totals = &self.t.totals;
+        AnnounceRequest {
+            info_hash: InfoHash(self.t.meta.info_hash),
+            peer_id: PeerId(self.t.session.peer_id),
+            port: self.t.session.listen.first().map_or(0, SocketAddr::port),
+            transfer: Transfer {
+                uploaded: totals.uploaded.load(Ordering::Relaxed),
+                downloaded: totals.downloaded.load(Ordering::Relaxed),
+                left,
+            },
+            event,
+            numwant: Some(80),
+            ip: None,
+            key: Some(self.t.session.key.to_be_bytes().to_vec()),
+        }
+    }
+
+    fn announce(&mut self) {
+        if self.t.tiers.lock().map(|t| t.is_empty()).unwrap_or(true) {
+            self.next_announce = Instant::now() + Duration::from_secs(3600);
+            return;
+        }
+        self.announcing = true;
+        let event = std::mem::replace(&mut self.pending_event, AnnounceEvent::None);
+        let req = self.announce_request(event);
+        let t = self.t.clone();
+        tokio::spawn(async move {
+            let result = crate::tracker::announce_tiers(&t.tiers, &req, t.session.via()).await;
+            let (peers, interval) = match result {
+                Ok(r) => {
+                    tracing::debug!(peers = r.peers.len(), interval = r.interval, "announced");
+                    (Ok(r.peers.iter().map(|p| p.addr).collect()), r.interval)
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "announce failed");
+                    (Err(()), 0)
+                }
+            };
+            t.event(Event::Announced(peers, interval));
+        });
+    }
+
+    async fn recheck(&mut self) {
+        self.t.checking.store(true, Ordering::Relaxed);
+        let t = self.t.clone();
+        let n = t.meta.num_pieces;
+        let result = tokio::task::spawn_blocking(move || super::start::full_check(&t.storage, n)).await;
+        self.t.checking.store(false, Ordering::Relaxed);
+        let Ok(good) = result else { return };
+        let mut s = self.t.lock();
+        for i in 0..n {
+            if s.picker.have().get(i) != good.get(i) {
+                s.picker.set_have(i as u32, good.get(i));
+            }
+        }
+        let full = s.picker.have().is_full();
+        let _ = self.t.complete.send_replace(full);
+        for p in s.peers.values() {
+            let _ = p.cmd.send(PeerCmd::Refill);
+        }
+        self.dirty = true;
+    }
+
+    async fn stop(&mut self) {
+        {
+            let s = self.t.lock();
+            for p in s.peers.values() {
+                let _ = p.cmd.send(PeerCmd::Close);
+            }
+        }
+        let t = self.t.clone();
+        let _ = tokio::task::spawn_blocking(move || save(&t)).await;
+        let has_trackers = self.t.tiers.lock().map(|t| !t.is_empty()).unwrap_or(false);
+        if self.started_sent && has_trackers {
+            let req = self.announce_request(AnnounceEvent::Stopped);
+            let timeout = Duration::from_secs(3);
+            let mut via = self.t.session.via();
+            via.udp_timeout = via.udp_timeout.min(timeout);
+            let announce = crate::tracker::announce_tiers(&self.t.tiers, &req, via);
+            let _ = tokio::time::timeout(timeout, announce).await;
+        }
+        self.t.session.remove(&self.t.meta.info_hash);
+    }
+}
+
+/// Syncs the data, then writes the resume snapshot (blocking).
+fn save(t: &TorrentShared) {
+    let have = t.lock().picker.have().clone();
+    let result = t
+        .storage
+        .sync()
+        .and_then(|()| t.resume.save(&have, &t.storage.file_sizes()));
+    if let Err(e) = result {
+        t.lock().error = Some(format!("saving resume state: {e}"));
+    }
+}

@@ -1,0 +1,134 @@
+//! [`TorrentHandle`]: what a user of the session holds for one torrent.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use tokio::sync::oneshot;
+
+use super::{Event, TorrentShared};
+use crate::snapshot::{PeerSnapshot, TorrentSnapshot};
+
+/// A torrent in a session. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct TorrentHandle {
+    shared: Arc<TorrentShared>,
+}
+
+impl TorrentHandle {
+    pub(crate) fn new(shared: Arc<TorrentShared>) -> Self {
+        Self { shared }
+    }
+
+    /// The v1 info-hash.
+    pub fn info_hash(&self) -> [u8; 20] {
+        self.shared.meta.info_hash
+    }
+
+    /// True when every piece is verified.
+    pub fn is_complete(&self) -> bool {
+        self.shared.is_complete()
+    }
+
+    /// Waits until every piece is verified.
+    pub async fn wait_complete(&self) {
+        let mut rx = self.shared.complete.subscribe();
+        let _ = rx.wait_for(|c| *c).await;
+    }
+
+    /// Connects to these peers (as well as those the trackers name).
+    pub fn add_peers(&self, peers: Vec<SocketAddr>) {
+        self.shared.event(Event::AddPeers(peers));
+    }
+
+    /// Changes this torrent's limits, bytes per second (0 = none).
+    pub fn set_rate_limits(&self, download: u64, upload: u64) {
+        self.shared.down.set_rate(download);
+        self.shared.up.set_rate(upload);
+    }
+
+    /// Switches sequential downloading on or off.
+    pub fn set_sequential(&self, on: bool) {
+        self.shared.lock().picker.set_sequential(on);
+    }
+
+    /// Hashes every piece on disk again: pieces that fail are downloaded again, pieces that
+    /// pass count as verified. Returns when the check is done.
+    pub async fn recheck(&self) {
+        let (tx, rx) = oneshot::channel();
+        self.shared.event(Event::Recheck(tx));
+        let _ = rx.await;
+    }
+
+    /// Disconnects its peers, saves resume state, tells the trackers and removes the torrent
+    /// from the session.
+    pub async fn stop(&self) {
+        let (tx, rx) = oneshot::channel();
+        self.shared.event(Event::Stop(tx));
+        let _ = rx.await;
+    }
+
+    /// The current state.
+    pub fn snapshot(&self) -> TorrentSnapshot {
+        let t = &self.shared;
+        let s = t.lock();
+        let have = s.picker.have();
+        let missing = have.len() - have.count();
+        let peers = s
+            .peers
+            .values()
+            .map(|p| {
+                let useful = if missing == 0 {
+                    0
+                } else {
+                    p.pieces.ones().filter(|&i| !have.get(i)).count()
+                };
+                PeerSnapshot {
+                    id: p.id,
+                    addr: p.addr,
+                    client: p.client.clone(),
+                    bitfield: p.pieces.as_bytes().to_vec(),
+                    have_pieces: p.pieces.count(),
+                    down_rate: p.stats.down_rate.load(Ordering::Relaxed),
+                    up_rate: p.stats.up_rate.load(Ordering::Relaxed),
+                    downloaded: p.stats.downloaded.load(Ordering::Relaxed),
+                    uploaded: p.stats.uploaded.load(Ordering::Relaxed),
+                    connected: true,
+                    relevance: if missing == 0 {
+                        0.0
+                    } else {
+                        useful as f64 / missing as f64
+                    },
+                    am_choking: p.am_choking,
+                    am_interested: p.am_interested,
+                    peer_choking: p.peer_choking,
+                    peer_interested: p.peer_interested,
+                    snubbed: p.snubbed,
+                    outgoing: p.outgoing,
+                }
+            })
+            .collect();
+        TorrentSnapshot {
+            name: t.meta.info.name.clone(),
+            info_hash: t.meta.info_hash,
+            bitfield: have.as_bytes().to_vec(),
+            num_pieces: have.len(),
+            have_pieces: have.count(),
+            total_size: t.meta.total_len,
+            left: s.picker.left().min(t.meta.total_len),
+            started: t.started,
+            downloaded: t.totals.downloaded.load(Ordering::Relaxed),
+            uploaded: t.totals.uploaded.load(Ordering::Relaxed),
+            wasted: t.totals.wasted.load(Ordering::Relaxed),
+            down_rate: t.totals.down_rate.load(Ordering::Relaxed),
+            up_rate: t.totals.up_rate.load(Ordering::Relaxed),
+            complete: have.is_full(),
+            checking: t.checking.load(Ordering::Relaxed),
+            error: s.error.clone(),
+            hash_failures: s.hash_failures,
+            banned: s.banned.len(),
+            trackers: t.tiers.lock().map(|x| x.statuses()).unwrap_or_default(),
+            peers,
+        }
+    }
+}

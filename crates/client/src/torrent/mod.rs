@@ -1,0 +1,203 @@
+//! One torrent in a session: the state its peers share (behind one short-held lock), the
+//! driver task that runs its timers, and the [`TorrentHandle`] users hold.
+
+mod driver;
+mod handle;
+mod start;
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime};
+
+use metainfo::Info;
+use tokio::sync::{mpsc, oneshot, watch};
+use wire::{Bitfield, BlockRequest};
+
+use crate::picker::{PeerKey, Picker};
+use crate::rate::Limiter;
+use crate::resume::ResumeStore;
+use crate::session::SessionShared;
+use crate::storage::Storage;
+use crate::tracker::Tiers;
+
+pub use handle::TorrentHandle;
+pub(crate) use start::start;
+
+/// Counters of one peer connection, written by its tasks and read by snapshots.
+#[derive(Debug, Default)]
+pub(crate) struct PeerStats {
+    pub downloaded: AtomicU64,
+    pub uploaded: AtomicU64,
+    pub down_rate: AtomicU64,
+    pub up_rate: AtomicU64,
+}
+
+/// Orders from the torrent (or another peer) to a peer's task.
+#[derive(Debug, Clone)]
+pub(crate) enum PeerCmd {
+    /// Send this ut_pex payload (BEP 11).
+    Pex(Vec<u8>),
+    /// We verified a piece: tell the peer.
+    Have(u32),
+    /// The choker closed its slot.
+    Choke,
+    /// The choker gave it a slot.
+    Unchoke,
+    /// Another peer delivered this block first (endgame).
+    Cancel(BlockRequest),
+    /// Blocks were freed (failed piece, lost peer): ask for more.
+    Refill,
+    /// Disconnect.
+    Close,
+}
+
+/// What the torrent knows about a connected peer.
+#[derive(Debug)]
+pub(crate) struct PeerEntry {
+    pub addr: SocketAddr,
+    pub id: [u8; 20],
+    pub client: Option<String>,
+    pub cmd: mpsc::UnboundedSender<PeerCmd>,
+    pub stats: Arc<PeerStats>,
+    pub pieces: Bitfield,
+    pub am_choking: bool,
+    pub am_interested: bool,
+    pub peer_choking: bool,
+    pub peer_interested: bool,
+    pub snubbed: bool,
+    pub outgoing: bool,
+    /// The port it listens on (its address for outgoing connections, else BEP 10 `p`).
+    pub listen_port: Option<u16>,
+    /// Its id for ut_pex messages, when it supports them.
+    pub pex_id: Option<u8>,
+    /// The addresses our last ut_pex messages told it about.
+    pub pex_sent: HashSet<SocketAddr>,
+    pub meters: (crate::rate::RateMeter, crate::rate::RateMeter),
+}
+
+/// A peer address we know of.
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    pub connected: bool,
+    pub failures: u32,
+    pub retry_at: Option<Instant>,
+}
+
+/// State shared by the peers of a torrent, behind [`TorrentShared::state`].
+#[derive(Debug)]
+pub(crate) struct State {
+    pub picker: Picker,
+    pub peers: HashMap<PeerKey, PeerEntry>,
+    pub known: HashMap<SocketAddr, Known>,
+    pub connecting: usize,
+    pub next_key: PeerKey,
+    pub strikes: HashMap<SocketAddr, u32>,
+    /// Banned addresses (see [`ban_key`]) and peer ids.
+    pub banned: HashSet<SocketAddr>,
+    pub banned_ids: HashSet<[u8; 20]>,
+    pub optimistic: Option<PeerKey>,
+    pub error: Option<String>,
+    pub hash_failures: u64,
+}
+
+impl PeerEntry {
+    /// Where other peers can reach it, if known.
+    pub fn listen_addr(&self) -> Option<SocketAddr> {
+        self.listen_port.map(|port| SocketAddr::new(self.addr.ip(), port))
+    }
+}
+
+impl State {
+    /// Peers we do not choke.
+    pub fn unchoked(&self) -> usize {
+        self.peers.values().filter(|p| !p.am_choking).count()
+    }
+}
+
+/// What a ban applies to: the IP address, or on loopback (where every test peer shares one
+/// address) the IP and port.
+pub(crate) fn ban_key(addr: SocketAddr) -> SocketAddr {
+    if addr.ip().is_loopback() {
+        addr
+    } else {
+        SocketAddr::new(addr.ip(), 0)
+    }
+}
+
+/// Byte counters of a torrent.
+#[derive(Debug, Default)]
+pub(crate) struct Totals {
+    pub downloaded: AtomicU64,
+    pub uploaded: AtomicU64,
+    pub wasted: AtomicU64,
+    pub down_rate: AtomicU64,
+    pub up_rate: AtomicU64,
+}
+
+/// Messages to a torrent's driver task.
+#[derive(Debug)]
+pub(crate) enum Event {
+    /// A hash check finished.
+    PieceChecked { piece: u32, ok: bool },
+    /// A peer task ended.
+    PeerGone { addr: SocketAddr },
+    /// New addresses (tracker, PEX, user).
+    AddPeers(Vec<SocketAddr>),
+    /// An announce finished.
+    Announced(Result<Vec<SocketAddr>, ()>, u32),
+    /// Hash everything on disk again.
+    Recheck(oneshot::Sender<()>),
+    /// Save state, say goodbye to the trackers and stop.
+    Stop(oneshot::Sender<()>),
+}
+
+/// Fixed facts about a torrent.
+#[derive(Debug)]
+pub(crate) struct Meta {
+    pub info: Arc<Info>,
+    pub info_hash: [u8; 20],
+    pub num_pieces: usize,
+    pub total_len: u64,
+    pub private: bool,
+}
+
+/// Everything a torrent's tasks share.
+#[derive(Debug)]
+pub(crate) struct TorrentShared {
+    pub meta: Meta,
+    pub storage: Arc<Storage>,
+    pub state: Mutex<State>,
+    pub totals: Totals,
+    pub down: Limiter,
+    pub up: Limiter,
+    pub session: Arc<SessionShared>,
+    pub events: mpsc::UnboundedSender<Event>,
+    pub complete: watch::Sender<bool>,
+    pub checking: AtomicBool,
+    pub resume: ResumeStore,
+    pub tiers: Mutex<Tiers>,
+    pub started: SystemTime,
+}
+
+impl TorrentShared {
+    /// Locks the shared state. A poisoned lock means a peer task panicked mid-update; the
+    /// state is still the best we have, so keep going.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends an event to the driver (ignored once it stopped).
+    pub fn event(&self, e: Event) {
+        let _ = self.events.send(e);
+    }
+
+    pub fn is_complete(&self) -> bool {
+        *self.complete.borrow()
+    }
+
+    pub fn add_wasted(&self, n: u64) {
+        self.totals.wasted.fetch_add(n, Ordering::Relaxed);
+    }
+}

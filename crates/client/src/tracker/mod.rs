@@ -1,0 +1,203 @@
+//! Tracker clients: HTTP (BEP 3, 23, 7) and UDP (BEP 15, 41) announces and scrapes on the
+//! pure `tracker-proto` crate, and the tiers of BEP 12.
+//!
+//! HTTP is a small HTTP/1.1 `GET` over a plain TCP stream (`Connection: close`, chunked or
+//! sized bodies, replies capped at 2 MiB) rather than a full HTTP client: an announce is one
+//! request with a bencoded answer, and a client stack with TLS would multiply the dependency
+//! tree. `https://` trackers therefore report an error in their status.
+
+mod http;
+mod udp;
+mod url;
+
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use tracker_proto::common::{AnnounceRequest, AnnounceResponse, InfoHash, ScrapeStats};
+
+use crate::error::TrackerError;
+use crate::rng::Rng;
+
+pub use url::TrackerUrl;
+
+/// The most bytes read from an HTTP tracker.
+pub const MAX_REPLY: usize = 2 << 20;
+
+/// How to reach trackers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Via {
+    /// The local address to send from (the session's listen address, when it has one).
+    pub bind: Option<IpAddr>,
+    /// How long to wait for a UDP reply (then once more with twice that).
+    pub udp_timeout: Duration,
+}
+
+/// Announces to one tracker.
+pub async fn announce(url: &str, req: &AnnounceRequest, via: Via) -> Result<AnnounceResponse, TrackerError> {
+    match TrackerUrl::parse(url)? {
+        u @ TrackerUrl::Http { .. } => http::announce(&u, req, via.bind).await,
+        u @ TrackerUrl::Udp { .. } => udp::announce(&u, req, via).await,
+    }
+}
+
+/// Scrapes one torrent from one tracker (BEP 48 for HTTP, BEP 15 for UDP).
+pub async fn scrape(url: &str, info_hash: InfoHash, via: Via) -> Result<ScrapeStats, TrackerError> {
+    match TrackerUrl::parse(url)? {
+        u @ TrackerUrl::Http { .. } => http::scrape(&u, info_hash, via.bind).await,
+        u @ TrackerUrl::Udp { .. } => udp::scrape(&u, info_hash, via).await,
+    }
+}
+
+/// What is known about one tracker, for the status API.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrackerStatus {
+    /// The announce URL.
+    pub url: String,
+    /// Its tier (BEP 12), 0 first.
+    pub tier: usize,
+    /// The last announce succeeded.
+    pub working: bool,
+    /// Seeders in its last reply.
+    pub seeders: u32,
+    /// Leechers in its last reply.
+    pub leechers: u32,
+    /// Peers in its last reply.
+    pub peers: usize,
+    /// When it last answered.
+    pub last_announce: Option<SystemTime>,
+    /// Its last error, if the last attempt failed.
+    pub error: Option<String>,
+}
+
+/// The trackers of a torrent in BEP 12 tiers: each tier shuffled once, tried in order, and a
+/// tracker that answers moves to the front of its tier.
+#[derive(Debug, Default)]
+pub struct Tiers {
+    tiers: Vec<Vec<TrackerStatus>>,
+}
+
+impl Tiers {
+    /// Builds the tiers, shuffling each.
+    pub fn new(urls: Vec<Vec<String>>, rng: &mut Rng) -> Self {
+        let tiers = urls
+            .into_iter()
+            .enumerate()
+            .map(|(t, mut tier)| {
+                for i in (1..tier.len()).rev() {
+                    tier.swap(i, rng.below(i + 1));
+                }
+                tier.into_iter()
+                    .map(|url| TrackerStatus {
+                        url,
+                        tier: t,
+                        ..Default::default()
+                    })
+                    .collect()
+            })
+            .collect();
+        Self { tiers }
+    }
+
+    /// True when there is no tracker.
+    pub fn is_empty(&self) -> bool {
+        self.tiers.iter().all(Vec::is_empty)
+    }
+
+    /// Every tracker's status, in tier order.
+    pub fn statuses(&self) -> Vec<TrackerStatus> {
+        self.tiers.iter().flatten().cloned().collect()
+    }
+
+    /// The URLs in the order to try them.
+    pub fn order(&self) -> Vec<(usize, String)> {
+        self.tiers
+            .iter()
+            .enumerate()
+            .flat_map(|(t, tier)| tier.iter().map(move |s| (t, s.url.clone())))
+            .collect()
+    }
+
+    /// Records a reply from `url` and moves it to the front of its tier.
+    pub fn succeeded(&mut self, tier: usize, url: &str, resp: &AnnounceResponse) {
+        let Some(list) = self.tiers.get_mut(tier) else {
+            return;
+        };
+        if let Some(pos) = list.iter().position(|s| s.url == url) {
+            let mut s = list.remove(pos);
+            s.working = true;
+            s.seeders = resp.complete;
+            s.leechers = resp.incomplete;
+            s.peers = resp.peers.len();
+            s.last_announce = Some(SystemTime::now());
+            s.error = None;
+            list.insert(0, s);
+        }
+    }
+
+    /// Records a failure of `url`.
+    pub fn failed(&mut self, tier: usize, url: &str, err: &TrackerError) {
+        if let Some(s) = self
+            .tiers
+            .get_mut(tier)
+            .and_then(|l| l.iter_mut().find(|s| s.url == url))
+        {
+            s.working = false;
+            s.error = Some(err.to_string());
+        }
+    }
+}
+
+/// Announces through the tiers (BEP 12): the first tracker that answers wins.
+pub async fn announce_tiers(
+    tiers: &Mutex<Tiers>,
+    req: &AnnounceRequest,
+    via: Via,
+) -> Result<AnnounceResponse, TrackerError> {
+    let order = tiers.lock().map(|t| t.order()).unwrap_or_default();
+    let mut last = TrackerError::BadUrl("no trackers".into());
+    for (tier, url) in order {
+        let result = announce(&url, req, via).await;
+        let Ok(mut t) = tiers.lock() else { break };
+        match result {
+            Ok(resp) => {
+                t.succeeded(tier, &url, &resp);
+                return Ok(resp);
+            }
+            Err(e) => {
+                t.failed(tier, &url, &e);
+                last = e;
+            }
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_working_tracker_moves_to_the_front() {
+        let mut rng = Rng::seeded(5);
+        let mut t = Tiers::new(
+            vec![vec!["a".into(), "b".into(), "c".into()], vec!["d".into()]],
+            &mut rng,
+        );
+        assert_eq!(t.order().len(), 4);
+        assert_eq!(t.order()[3], (1, "d".to_string()));
+        let resp = AnnounceResponse {
+            complete: 3,
+            ..Default::default()
+        };
+        t.failed(0, "a", &TrackerError::Timeout);
+        t.succeeded(0, "c", &resp);
+        assert_eq!(t.order()[0], (0, "c".to_string()));
+        let st = t.statuses();
+        assert!(st[0].working && st[0].seeders == 3);
+        assert_eq!(
+            st.iter().find(|s| s.url == "a").unwrap().error.as_deref(),
+            Some("timed out")
+        );
+    }
+}

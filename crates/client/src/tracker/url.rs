@@ -1,0 +1,97 @@
+//! Tracker URLs: `http://host[:port]/path?query` and `udp://host:port[/path]`.
+
+use crate::error::TrackerError;
+
+/// A parsed tracker URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrackerUrl {
+    /// An HTTP tracker.
+    Http {
+        /// Host name or address literal (IPv6 without brackets).
+        host: String,
+        /// Port (80 by default).
+        port: u16,
+        /// Path and query, starting with `/`.
+        target: String,
+    },
+    /// A UDP tracker (BEP 15); the path and query travel as BEP 41 URL data.
+    Udp {
+        /// Host name or address literal.
+        host: String,
+        /// Port.
+        port: u16,
+        /// Path and query (may be empty).
+        target: String,
+    },
+}
+
+impl TrackerUrl {
+    /// Parses a URL.
+    pub fn parse(url: &str) -> Result<Self, TrackerError> {
+        let bad = || TrackerError::BadUrl(url.to_owned());
+        let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
+        let (authority, target) = match rest.find(['/', '?']) {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (h, p) = v6.split_once(']').ok_or_else(bad)?;
+            (h, p.strip_prefix(':'))
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            }
+        };
+        if host.is_empty() {
+            return Err(bad());
+        }
+        let port = port.map(|p| p.parse::<u16>().map_err(|_| bad())).transpose()?;
+        let target = if target.starts_with('?') {
+            format!("/{target}")
+        } else {
+            target.to_owned()
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            "http" => Ok(Self::Http {
+                host: host.to_owned(),
+                port: port.unwrap_or(80),
+                target: if target.is_empty() { "/".into() } else { target },
+            }),
+            "udp" => Ok(Self::Udp {
+                host: host.to_owned(),
+                port: port.ok_or_else(bad)?,
+                target,
+            }),
+            _ => Err(bad()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            TrackerUrl::parse("http://t.example:6969/announce?passkey=abc").unwrap(),
+            TrackerUrl::Http {
+                host: "t.example".into(),
+                port: 6969,
+                target: "/announce?passkey=abc".into()
+            }
+        );
+        assert_eq!(
+            TrackerUrl::parse("udp://[::1]:6969").unwrap(),
+            TrackerUrl::Udp {
+                host: "::1".into(),
+                port: 6969,
+                target: String::new()
+            }
+        );
+        assert!(TrackerUrl::parse("https://t/announce").is_err());
+        assert!(TrackerUrl::parse("udp://t/announce").is_err());
+        assert!(TrackerUrl::parse("http://:1/").is_err());
+    }
+}

@@ -1,0 +1,11 @@
+//! The engine end to end in one process: sessions on 127.0.0.1 port 0 exchanging real data,
+//! trackers written in the test, a malicious peer, resume and recheck.
+
+// Test helpers outside #[test] functions may unwrap: a failure there is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod faults;
+mod pex;
+mod swarm;
+mod trackers;
