@@ -47,8 +47,7 @@ impl Service {
         let mut tasks = JoinSet::new();
         let mut bound = Vec::new();
         for addr in std::iter::once(config.http_address).chain(config.http_address_v6) {
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
+            let listener = listen(addr)
                 .map_err(|e| io::Error::new(e.kind(), format!("cannot bind HTTP {addr}: {e}")))?;
             let local = listener.local_addr()?;
             tracing::info!(address = %local, "HTTP tracker listening");
@@ -117,6 +116,22 @@ impl Service {
     }
 }
 
+/// A listening TCP socket with `SO_REUSEADDR` (a restarted tracker must not wait out the
+/// TIME_WAIT of its predecessor's connections) and, for IPv6, `IPV6_V6ONLY` (so an IPv4
+/// listener on the same port can sit beside it).
+fn listen(addr: SocketAddr) -> io::Result<tokio::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    socket.set_nonblocking(true)?;
+    tokio::net::TcpListener::from_std(socket.into())
+}
+
 /// Completes when `stopped` turns true (or its sender is gone).
 async fn wait(mut stopped: watch::Receiver<bool>) {
     let _ = stopped.wait_for(|s| *s).await;
@@ -172,5 +187,39 @@ mod tests {
             assert!(body.ends_with("hi"), "{body}");
         }
         service.shutdown().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_restart_binds_the_same_port_at_once() {
+        let mut config = TrackerConfig {
+            http_address: "127.0.0.1:0".parse().unwrap(),
+            udp_address: "127.0.0.1:0".parse().unwrap(),
+            ..TrackerConfig::default()
+        };
+        let policy = Arc::new(PublicPolicy::new(ListMode::Open, None, vec![]).unwrap());
+        let tracker = Arc::new(Tracker::new(config.core(), policy, None));
+        let first = Service::start(&config, tracker.clone(), Router::new())
+            .await
+            .unwrap();
+        let addr = first.http_addrs()[0];
+        // A keep-alive connection the server closes when it stops: its side of the connection
+        // then sits in TIME_WAIT on the listening port.
+        let client = tokio::task::spawn_blocking(move || {
+            use std::io::{Read, Write};
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            s.write_all(b"GET /stats HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            let mut buf = [0u8; 1024];
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0);
+            s
+        })
+        .await
+        .unwrap();
+        first.shutdown().await;
+        drop(client);
+        config.http_address = addr;
+        let second = Service::start(&config, tracker, Router::new()).await.unwrap();
+        assert_eq!(second.http_addrs(), [addr]);
+        second.shutdown().await;
     }
 }
