@@ -187,6 +187,15 @@ impl Tracker {
         let d = delta(previous, req.transfer, req.event, self.config.accounting_cap);
         if d.capped {
             self.bump(&self.counters.capped);
+            // The user id, never the passkey: passkeys stay out of logs.
+            tracing::warn!(
+                user = user.0,
+                info_hash = %req.info_hash,
+                uploaded = req.transfer.uploaded,
+                downloaded = req.transfer.downloaded,
+                cap = self.config.accounting_cap,
+                "traffic jump capped"
+            );
         }
         // Room was checked before the swarm changed; a race with another announce can only
         // lose this one delta, never block.
