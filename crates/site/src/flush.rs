@@ -5,10 +5,10 @@
 //! accumulator's bound refuses new (user, torrent) entries, which is the backpressure.
 //! A clean shutdown runs a last flush, so only a crash loses up to one interval.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tracker::accounting::{Accumulator, Sums};
@@ -32,6 +32,10 @@ pub struct FlushMetrics {
     pub orphaned: AtomicU64,
     /// Duration of the latest flush in microseconds.
     pub last_micros: AtomicU64,
+    /// Time spent writing batches, in microseconds.
+    pub total_micros: AtomicU64,
+    /// Duration of the longest flush in microseconds.
+    pub max_micros: AtomicU64,
 }
 
 /// Drains the tracker's accumulator into the database.
@@ -42,6 +46,9 @@ pub struct Flusher {
     policy: Arc<SitePolicy>,
     tracker: Arc<Tracker>,
     metrics: Arc<FlushMetrics>,
+    /// The (seeders, leechers) last written for each torrent: a torrent whose swarm did not
+    /// change and that has no new snatch is not written again.
+    written: Arc<Mutex<HashMap<i64, (i64, i64)>>>,
 }
 
 /// Turns one drained batch into database rows, applying each torrent's promotion flags.
@@ -51,10 +58,12 @@ pub fn resolve(
     tracker: &Tracker,
 ) -> (Vec<StatDelta>, Vec<TorrentDelta>, u64) {
     let mut rows = Vec::with_capacity(batch.len());
-    let mut per_torrent: BTreeMap<i64, (i64, tracker_proto::common::InfoHash)> = BTreeMap::new();
+    let mut per_torrent: HashMap<i64, (i64, tracker_proto::common::InfoHash)> =
+        HashMap::with_capacity(batch.len());
     let mut orphaned = 0;
-    for ((user, hash), sums) in batch {
-        let Some(t) = policy.torrent(hash) else {
+    let registered = policy.torrents_of(batch.iter().map(|((_, hash), _)| hash));
+    for (((user, hash), sums), t) in batch.iter().zip(registered) {
+        let Some(t) = t else {
             orphaned += 1;
             continue;
         };
@@ -113,6 +122,7 @@ impl Flusher {
             policy,
             tracker,
             metrics: Arc::new(FlushMetrics::default()),
+            written: Arc::default(),
         }
     }
 
@@ -131,12 +141,16 @@ impl Flusher {
         let started = Instant::now();
         let (rows, torrents, orphaned) = resolve(&batch, &self.policy, &self.tracker);
         self.metrics.orphaned.fetch_add(orphaned, Ordering::Relaxed);
+        let torrents = self.changed(torrents);
         match write_batch(&self.db, &rows, &torrents).await {
             Ok(()) => {
+                self.remember(&torrents);
                 let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
                 self.metrics.flushes.fetch_add(1, Ordering::Relaxed);
                 self.metrics.rows.fetch_add(rows.len() as u64, Ordering::Relaxed);
                 self.metrics.last_micros.store(micros, Ordering::Relaxed);
+                self.metrics.total_micros.fetch_add(micros, Ordering::Relaxed);
+                self.metrics.max_micros.fetch_max(micros, Ordering::Relaxed);
                 tracing::debug!(rows = rows.len(), micros, "accounting flushed");
                 Ok(rows.len())
             }
@@ -145,6 +159,27 @@ impl Flusher {
                 self.accumulator.restore(batch);
                 Err(e)
             }
+        }
+    }
+
+    /// The torrents whose counts differ from what was last written (or that have snatches).
+    fn changed(&self, torrents: Vec<TorrentDelta>) -> Vec<TorrentDelta> {
+        let written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        torrents
+            .into_iter()
+            .filter(|t| t.completed != 0 || written.get(&t.torrent_id) != Some(&(t.seeders, t.leechers)))
+            .collect()
+    }
+
+    /// Records what a committed flush wrote.
+    fn remember(&self, torrents: &[TorrentDelta]) {
+        let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        // Deleted torrents leave entries behind; start over long before that matters.
+        if written.len() > 2 * self.policy.sizes().1 + 100_000 {
+            written.clear();
+        }
+        for t in torrents {
+            written.insert(t.torrent_id, (t.seeders, t.leechers));
         }
     }
 

@@ -3,18 +3,19 @@
 //! (sign-up, passkey reset, disable, upload, delete), and reloads it from the database now
 //! and then to pick up changes made by other instances.
 //!
-//! Passkeys are looked up by a SHA-256 fingerprint (so lookup time says nothing about how
-//! much of a guess matched) and then compared in constant time; they are never logged.
+//! Passkeys are not kept: users are found by the SHA-256 digest of their passkey. Equal
+//! digests mean equal passkeys, and a lookup's time depends only on the digest, which says
+//! nothing about how much of a guess matched. Both maps sit behind one lock, taken once per
+//! announce.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{RwLock, RwLockReadGuard};
 
 use sha2::{Digest, Sha256};
 use tracker::access::{AccessPolicy, AccessRequest, Refusal, UserId};
 use tracker_proto::common::InfoHash;
-
-use crate::auth::secret::ct_eq;
 
 /// A registered torrent as the accounting needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,20 +28,54 @@ pub struct TorrentEntry {
     pub double_upload: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct UserEntry {
-    passkey: String,
     id: i64,
     disabled: bool,
 }
 
-type Fingerprint = [u8; 16];
+/// SHA-256 of a passkey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PasskeyDigest([u8; 32]);
 
-fn fingerprint(passkey: &str) -> Fingerprint {
-    let d = Sha256::digest(passkey.as_bytes());
-    let mut f = [0u8; 16];
-    f.copy_from_slice(&d[..16]);
-    f
+impl PasskeyDigest {
+    fn of(passkey: &str) -> Self {
+        Self(Sha256::digest(passkey.as_bytes()).into())
+    }
+}
+
+impl Hash for PasskeyDigest {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&self.0[..8]);
+        state.write_u64(u64::from_le_bytes(head));
+    }
+}
+
+/// Uses a [`PasskeyDigest`]'s first eight bytes as its hash: digests are uniform, and the map
+/// holds only digests of passkeys the site made, so no one can crowd a bucket.
+#[derive(Debug, Default, Clone, Copy)]
+struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// What the policy knows.
+#[derive(Debug, Default)]
+struct Caches {
+    users: HashMap<PasskeyDigest, UserEntry, BuildHasherDefault<DigestHasher>>,
+    torrents: HashMap<InfoHash, TorrentEntry>,
 }
 
 /// Parses 40 hex digits.
@@ -61,8 +96,7 @@ pub fn parse_info_hash(hex: &str) -> Option<InfoHash> {
 /// The site's [`AccessPolicy`].
 #[derive(Debug, Default)]
 pub struct SitePolicy {
-    users: RwLock<HashMap<Fingerprint, UserEntry>>,
-    torrents: RwLock<HashMap<InfoHash, TorrentEntry>>,
+    caches: RwLock<Caches>,
     /// Bumped by every incremental change, so that a reload that read the database before
     /// the change does not undo it.
     generation: AtomicU64,
@@ -88,20 +122,11 @@ impl SitePolicy {
         users: Vec<(i64, String, bool)>,
         torrents: Vec<(i64, String, bool, bool)>,
     ) -> bool {
-        let users: HashMap<_, _> = users
+        let users = users
             .into_iter()
-            .map(|(id, passkey, disabled)| {
-                (
-                    fingerprint(&passkey),
-                    UserEntry {
-                        passkey,
-                        id,
-                        disabled,
-                    },
-                )
-            })
+            .map(|(id, passkey, disabled)| (PasskeyDigest::of(&passkey), UserEntry { id, disabled }))
             .collect();
-        let torrents: HashMap<_, _> = torrents
+        let torrents = torrents
             .into_iter()
             .filter_map(|(id, hex, freeleech, double_upload)| {
                 Some((
@@ -114,14 +139,16 @@ impl SitePolicy {
                 ))
             })
             .collect();
-        let mut u = self.users.write().unwrap_or_else(|e| e.into_inner());
-        let mut t = self.torrents.write().unwrap_or_else(|e| e.into_inner());
+        let mut c = self.caches.write().unwrap_or_else(|e| e.into_inner());
         if self.generation() != generation {
             return false;
         }
-        *u = users;
-        *t = torrents;
+        *c = Caches { users, torrents };
         true
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Caches> {
+        self.caches.read().unwrap_or_else(|e| e.into_inner())
     }
 
     fn changed(&self) {
@@ -130,83 +157,78 @@ impl SitePolicy {
 
     /// Adds or updates a user; `old_passkey` (after a reset) stops working at once.
     pub fn set_user(&self, id: i64, passkey: &str, disabled: bool, old_passkey: Option<&str>) {
-        let mut u = self.users.write().unwrap_or_else(|e| e.into_inner());
+        let mut c = self.caches.write().unwrap_or_else(|e| e.into_inner());
         self.changed();
         if let Some(old) = old_passkey {
-            u.remove(&fingerprint(old));
+            c.users.remove(&PasskeyDigest::of(old));
         }
-        u.insert(
-            fingerprint(passkey),
-            UserEntry {
-                passkey: passkey.to_owned(),
-                id,
-                disabled,
-            },
-        );
+        c.users
+            .insert(PasskeyDigest::of(passkey), UserEntry { id, disabled });
     }
 
     /// Registers or updates a torrent.
     pub fn set_torrent(&self, info_hash: InfoHash, entry: TorrentEntry) {
-        let mut t = self.torrents.write().unwrap_or_else(|e| e.into_inner());
+        let mut c = self.caches.write().unwrap_or_else(|e| e.into_inner());
         self.changed();
-        t.insert(info_hash, entry);
+        c.torrents.insert(info_hash, entry);
     }
 
     /// Unregisters a torrent.
     pub fn remove_torrent(&self, info_hash: &InfoHash) {
-        let mut t = self.torrents.write().unwrap_or_else(|e| e.into_inner());
+        let mut c = self.caches.write().unwrap_or_else(|e| e.into_inner());
         self.changed();
-        t.remove(info_hash);
+        c.torrents.remove(info_hash);
     }
 
     /// A registered torrent.
     pub fn torrent(&self, info_hash: &InfoHash) -> Option<TorrentEntry> {
-        self.torrents
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(info_hash)
-            .copied()
+        self.read().torrents.get(info_hash).copied()
+    }
+
+    /// The registered torrent of each info-hash, in order (one lock for a whole batch).
+    pub fn torrents_of<'a>(&self, hashes: impl Iterator<Item = &'a InfoHash>) -> Vec<Option<TorrentEntry>> {
+        let c = self.read();
+        hashes.map(|h| c.torrents.get(h).copied()).collect()
     }
 
     /// The user of a passkey and whether the account is disabled.
     pub fn user(&self, passkey: &str) -> Option<(i64, bool)> {
-        let u = self.users.read().unwrap_or_else(|e| e.into_inner());
-        let e = u.get(&fingerprint(passkey))?;
-        ct_eq(e.passkey.as_bytes(), passkey.as_bytes()).then_some((e.id, e.disabled))
+        let digest = PasskeyDigest::of(passkey);
+        self.read().users.get(&digest).map(|e| (e.id, e.disabled))
     }
 
     /// (users, torrents) known.
     pub fn sizes(&self) -> (usize, usize) {
-        let u = self.users.read().map(|m| m.len()).unwrap_or(0);
-        let t = self.torrents.read().map(|m| m.len()).unwrap_or(0);
-        (u, t)
+        let c = self.read();
+        (c.users.len(), c.torrents.len())
     }
 
-    fn check_user(&self, passkey: Option<&str>) -> Result<UserId, Refusal> {
+    /// The user of an announce or scrape, then whether the torrent is registered: one lock.
+    fn check(&self, passkey: Option<&str>, info_hash: &InfoHash) -> Result<UserId, Refusal> {
         let passkey = passkey.ok_or(Refusal::MissingPasskey)?;
-        match self.user(passkey) {
-            None => Err(Refusal::BadPasskey),
-            Some((_, true)) => Err(Refusal::Other("account disabled".into())),
-            Some((id, false)) => Ok(UserId(u64::try_from(id).unwrap_or(0))),
+        let digest = PasskeyDigest::of(passkey);
+        let c = self.read();
+        let user = match c.users.get(&digest) {
+            None => return Err(Refusal::BadPasskey),
+            Some(UserEntry { disabled: true, .. }) => {
+                return Err(Refusal::Other("account disabled".into()));
+            }
+            Some(UserEntry { id, .. }) => UserId(u64::try_from(*id).unwrap_or(0)),
+        };
+        if !c.torrents.contains_key(info_hash) {
+            return Err(Refusal::UnregisteredTorrent);
         }
+        Ok(user)
     }
 }
 
 impl AccessPolicy for SitePolicy {
     fn check_announce(&self, req: &AccessRequest<'_>) -> Result<Option<UserId>, Refusal> {
-        let user = self.check_user(req.passkey)?;
-        if self.torrent(req.info_hash).is_none() {
-            return Err(Refusal::UnregisteredTorrent);
-        }
-        Ok(Some(user))
+        self.check(req.passkey, req.info_hash).map(Some)
     }
 
     fn check_scrape(&self, info_hash: &InfoHash, passkey: Option<&str>) -> Result<(), Refusal> {
-        self.check_user(passkey)?;
-        if self.torrent(info_hash).is_none() {
-            return Err(Refusal::UnregisteredTorrent);
-        }
-        Ok(())
+        self.check(passkey, info_hash).map(|_| ())
     }
 }
 

@@ -1,13 +1,10 @@
 //! Per (user, torrent) traffic, peer state and snatches, written by the accounting flush in
-//! one transaction of multi-row statements (Ocelot's model), and read by profiles and
-//! detail pages.
+//! one transaction of multi-row statements (Ocelot's model; see [`super::batch`]), and read
+//! by profiles and detail pages.
 
-use std::collections::BTreeMap;
+use sqlx::Row;
 
-use sqlx::any::AnyArguments;
-use sqlx::query::Query;
-use sqlx::{Any, Row};
-
+pub use super::batch::{StatDelta, TorrentDelta, write_batch};
 use super::{Db, unix_now};
 use crate::error::SiteError;
 
@@ -19,142 +16,6 @@ pub mod state {
     pub const LEECHING: i64 = 1;
     /// Seeding.
     pub const SEEDING: i64 = 2;
-}
-
-/// What one flush adds for one (user, torrent).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StatDelta {
-    /// The user.
-    pub user_id: i64,
-    /// The torrent.
-    pub torrent_id: i64,
-    /// Credited upload (after double-upload).
-    pub uploaded: i64,
-    /// Counted download (after freeleech).
-    pub downloaded: i64,
-    /// Upload as reported.
-    pub real_uploaded: i64,
-    /// Download as reported.
-    pub real_downloaded: i64,
-    /// `completed` events.
-    pub snatches: i64,
-    /// Bytes left at the latest announce.
-    pub left: i64,
-    /// [`state`] after the latest announce.
-    pub state: i64,
-}
-
-/// What one flush changes on a torrent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TorrentDelta {
-    /// The torrent.
-    pub torrent_id: i64,
-    /// New snatches.
-    pub completed: i64,
-    /// Live seeders now.
-    pub seeders: i64,
-    /// Live leechers now.
-    pub leechers: i64,
-}
-
-/// Rows per multi-row statement (11 parameters each stays far below both databases' limits).
-const CHUNK: usize = 400;
-
-fn values_list(rows: usize, cols: usize) -> String {
-    let mut s = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        if r > 0 {
-            s.push_str(", ");
-        }
-        s.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                s.push_str(", ");
-            }
-            s.push_str(&format!("${}", r * cols + c + 1));
-        }
-        s.push(')');
-    }
-    s
-}
-
-fn bind_all<'q>(mut q: Query<'q, Any, AnyArguments<'q>>, values: &[i64]) -> Query<'q, Any, AnyArguments<'q>> {
-    for v in values {
-        q = q.bind(*v);
-    }
-    q
-}
-
-/// Writes one flush: per-(user, torrent) upserts, user totals, torrent counts, all in one
-/// transaction (all or nothing, so a failed flush can be retried whole).
-pub async fn write_batch(db: &Db, rows: &[StatDelta], torrents: &[TorrentDelta]) -> Result<(), SiteError> {
-    let now = unix_now();
-    let mut tx = db.pool().begin().await?;
-    for chunk in rows.chunks(CHUNK) {
-        let sql = format!(
-            "INSERT INTO user_torrents (user_id, torrent_id, uploaded, downloaded, real_uploaded, \
-             real_downloaded, snatches, left_bytes, state, last_seen, snatched_at) VALUES {} \
-             ON CONFLICT (user_id, torrent_id) DO UPDATE SET \
-             uploaded = user_torrents.uploaded + excluded.uploaded, \
-             downloaded = user_torrents.downloaded + excluded.downloaded, \
-             real_uploaded = user_torrents.real_uploaded + excluded.real_uploaded, \
-             real_downloaded = user_torrents.real_downloaded + excluded.real_downloaded, \
-             snatches = user_torrents.snatches + excluded.snatches, \
-             left_bytes = excluded.left_bytes, state = excluded.state, last_seen = excluded.last_seen, \
-             snatched_at = COALESCE(user_torrents.snatched_at, excluded.snatched_at)",
-            values_list(chunk.len(), 11)
-        );
-        let mut q = sqlx::query(&sql);
-        for r in chunk {
-            q = bind_all(
-                q,
-                &[
-                    r.user_id,
-                    r.torrent_id,
-                    r.uploaded,
-                    r.downloaded,
-                    r.real_uploaded,
-                    r.real_downloaded,
-                    r.snatches,
-                    r.left,
-                    r.state,
-                    now,
-                ],
-            );
-            q = q.bind((r.snatches > 0).then_some(now));
-        }
-        q.execute(&mut *tx).await?;
-    }
-    let mut per_user: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
-    for r in rows {
-        let e = per_user.entry(r.user_id).or_default();
-        e.0 = e.0.saturating_add(r.uploaded);
-        e.1 = e.1.saturating_add(r.downloaded);
-    }
-    let users: Vec<[i64; 3]> = per_user.into_iter().map(|(id, (u, d))| [id, u, d]).collect();
-    for chunk in users.chunks(CHUNK) {
-        let sql = format!(
-            "UPDATE users SET uploaded = users.uploaded + v.column2, downloaded = users.downloaded + v.column3 \
-             FROM (VALUES {}) AS v WHERE users.id = v.column1",
-            values_list(chunk.len(), 3)
-        );
-        let flat: Vec<i64> = chunk.iter().flatten().copied().collect();
-        bind_all(sqlx::query(&sql), &flat).execute(&mut *tx).await?;
-    }
-    for chunk in torrents.chunks(CHUNK) {
-        let sql = format!(
-            "UPDATE torrents SET completed = torrents.completed + v.column2, seeders = v.column3, \
-             leechers = v.column4 FROM (VALUES {}) AS v WHERE torrents.id = v.column1",
-            values_list(chunk.len(), 4)
-        );
-        let flat: Vec<i64> = chunk
-            .iter()
-            .flat_map(|t| [t.torrent_id, t.completed, t.seeders, t.leechers])
-            .collect();
-        bind_all(sqlx::query(&sql), &flat).execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    Ok(())
 }
 
 /// A user's activity counts for the profile.

@@ -1,8 +1,10 @@
-//! The torrent catalogue: insert, look up, browse and search, delete, promotion flags.
+//! The torrent catalogue: insert, look up, delete, promotion flags (browse and search are in
+//! [`super::search`]).
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+pub use super::search::{COUNT_CAP, ListPage, ListQuery, Sort, list};
 use super::{Db, to_i64, unix_now};
 use crate::error::SiteError;
 
@@ -70,40 +72,12 @@ pub struct NewTorrent<'a> {
     pub uploader_id: i64,
 }
 
-/// How a list is ordered (always newest first among equals).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Sort {
-    /// Upload date.
-    #[default]
-    Date,
-    /// Total size.
-    Size,
-    /// Seeders.
-    Seeders,
-}
-
-/// A browse or search request.
-#[derive(Debug, Clone, Default)]
-pub struct ListQuery {
-    /// Words that must all appear in the title, name, labels or category.
-    pub q: String,
-    /// Only this category.
-    pub category: Option<String>,
-    /// Order.
-    pub sort: Sort,
-    /// Ascending instead of descending.
-    pub ascending: bool,
-    /// 1-based page.
-    pub page: u32,
-    /// Rows per page.
-    pub per_page: u32,
-}
-
-const SUMMARY: &str = "t.id, t.info_hash, t.name, t.title, t.category, t.labels, t.size, t.file_count, \
+/// The columns [`summary`] reads, from `torrents t JOIN users u`.
+pub(crate) const SUMMARY: &str = "t.id, t.info_hash, t.name, t.title, t.category, t.labels, t.size, t.file_count, \
      t.uploader_id, u.nick, t.created_at, t.freeleech, t.double_upload, t.seeders, t.leechers, t.completed";
 
-fn summary(r: &AnyRow) -> Result<TorrentRow, sqlx::Error> {
+/// A [`TorrentRow`] from the [`SUMMARY`] columns.
+pub(crate) fn summary(r: &AnyRow) -> Result<TorrentRow, sqlx::Error> {
     Ok(TorrentRow {
         id: r.try_get(0)?,
         info_hash: r.try_get(1)?,
@@ -124,7 +98,7 @@ fn summary(r: &AnyRow) -> Result<TorrentRow, sqlx::Error> {
     })
 }
 
-/// Lowercase text searched by [`list`].
+/// Lowercase text searched by [`list`] (triggers copy it into the search indexes).
 pub fn search_text(title: &str, name: &str, labels: &str, category: &str) -> String {
     format!("{title} {name} {labels} {category}").to_lowercase()
 }
@@ -191,71 +165,6 @@ pub async fn info_bytes(db: &Db, id: i64) -> Result<Option<(Vec<u8>, String)>, S
     Ok(row
         .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
         .transpose()?)
-}
-
-fn like_pattern(word: &str) -> String {
-    let mut p = String::with_capacity(word.len() + 2);
-    p.push('%');
-    for c in word.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
-
-/// One page of a browse or search, and the number of matches.
-pub async fn list(db: &Db, q: &ListQuery) -> Result<(Vec<TorrentRow>, i64), SiteError> {
-    let words: Vec<String> =
-        q.q.to_lowercase()
-            .split_whitespace()
-            .take(8)
-            .map(like_pattern)
-            .collect();
-    let mut filter = String::from(" WHERE 1 = 1");
-    let mut n = 0;
-    for _ in &words {
-        n += 1;
-        filter.push_str(&format!(" AND t.search LIKE ${n} ESCAPE '\\'"));
-    }
-    if q.category.is_some() {
-        n += 1;
-        filter.push_str(&format!(" AND t.category = ${n}"));
-    }
-    let column = match q.sort {
-        Sort::Date => "t.id",
-        Sort::Size => "t.size",
-        Sort::Seeders => "t.seeders",
-    };
-    let dir = if q.ascending { "ASC" } else { "DESC" };
-    let order = if column == "t.id" {
-        format!(" ORDER BY t.id {dir}")
-    } else {
-        format!(" ORDER BY {column} {dir}, t.id DESC")
-    };
-    let per_page = i64::from(q.per_page.clamp(1, 500));
-    let offset = i64::from(q.page.max(1) - 1) * per_page;
-    let sql = format!(
-        "SELECT {SUMMARY} FROM torrents t JOIN users u ON u.id = t.uploader_id{filter}{order} LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
-    );
-    let count_sql = format!("SELECT COUNT(*) FROM torrents t{filter}");
-    let mut rows_q = sqlx::query(&sql);
-    let mut count_q = sqlx::query_scalar::<_, i64>(&count_sql);
-    for w in &words {
-        rows_q = rows_q.bind(w.clone());
-        count_q = count_q.bind(w.clone());
-    }
-    if let Some(c) = &q.category {
-        rows_q = rows_q.bind(c.clone());
-        count_q = count_q.bind(c.clone());
-    }
-    let rows = rows_q.bind(per_page).bind(offset).fetch_all(db.pool()).await?;
-    let total = count_q.fetch_one(db.pool()).await?;
-    Ok((rows.iter().map(summary).collect::<Result<_, _>>()?, total))
 }
 
 /// Deletes a torrent (its per-user stats go with it); false if there was none.

@@ -111,11 +111,11 @@ pub async fn index(
     Query(p): Query<ListParams>,
 ) -> Response {
     let q = p.to_query(st.config.page_size);
-    let (rows, total) = match torrents::list(&st.db, &q).await {
+    let found = match torrents::list(&st.db, &q).await {
         Ok(x) => x,
         Err(e) => return error_page(&st, &headers, user.as_ref(), &e.into()),
     };
-    let pages = ((total + i64::from(q.per_page) - 1) / i64::from(q.per_page.max(1))).max(1);
+    let per_page = i64::from(q.per_page.max(1));
     let l = Layout::new(&st, &headers, user.as_ref(), "Torrents");
     let page = IndexPage {
         l: l.clone(),
@@ -124,28 +124,42 @@ pub async fn index(
         sort: sort_name(q.sort).into(),
         ascending: q.ascending,
         categories: st.config.categories.clone(),
-        rows: rows.iter().map(view).collect(),
-        total,
+        rows: found.rows.iter().map(view).collect(),
+        count: format!(
+            "{}{} torrent{}",
+            found.total,
+            if found.exact { "" } else { "+" },
+            if found.total == 1 && found.exact { "" } else { "s" }
+        ),
         page: q.page,
-        pages,
+        pages: found
+            .exact
+            .then(|| ((found.total + per_page - 1) / per_page).max(1)),
         prev: (q.page > 1).then(|| page_link(&q, q.page - 1)),
-        next: (i64::from(q.page) < pages).then(|| page_link(&q, q.page + 1)),
+        next: found.has_next.then(|| page_link(&q, q.page + 1)),
         logged_in: user.is_some(),
     };
     render(&st, &l, StatusCode::OK, &page)
 }
 
-/// `GET /api/torrents`: the same list as JSON (logged in).
+/// `GET /api/torrents`: the same list as JSON (logged in). `total` is exact when
+/// `totalExact` is true; a search stops counting at [`torrents::COUNT_CAP`] matches
+/// (then `total` is a lower bound), and `hasNext` says whether the next page has rows.
 pub async fn list_json(
     State(st): State<Arc<AppState>>,
     CurrentUser(_): CurrentUser,
     Query(p): Query<ListParams>,
 ) -> Result<Envelope, ApiError> {
     let q = p.to_query(st.config.page_size);
-    let (rows, total) = torrents::list(&st.db, &q).await?;
-    Ok(Envelope::ok(
-        json!({ "total": total, "page": q.page, "perPage": q.per_page, "torrents": rows }),
-    ))
+    let found = torrents::list(&st.db, &q).await?;
+    Ok(Envelope::ok(json!({
+        "total": found.total,
+        "totalExact": found.exact,
+        "hasNext": found.has_next,
+        "page": q.page,
+        "perPage": q.per_page,
+        "torrents": found.rows,
+    })))
 }
 
 /// Everything a detail view shows.

@@ -21,7 +21,7 @@ pub mod rss;
 
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -102,59 +102,85 @@ pub fn router(state: Arc<AppState>) -> Router {
 pub fn metrics_text(st: &AppState) -> String {
     let m = &st.flush_metrics;
     let (users, torrents) = st.policy.sizes();
+    let seconds = |c: &AtomicU64| Value::Seconds(c.load(Ordering::Relaxed));
+    let count = |c: &AtomicU64| Value::Count(c.load(Ordering::Relaxed));
+    let lines = [
+        (
+            "nexsuj_site_flushes_total",
+            "Accounting flushes written.",
+            "counter",
+            count(&m.flushes),
+        ),
+        (
+            "nexsuj_site_flush_rows_total",
+            "(user, torrent) rows written.",
+            "counter",
+            count(&m.rows),
+        ),
+        (
+            "nexsuj_site_flush_failures_total",
+            "Flushes that failed and were kept for a retry.",
+            "counter",
+            count(&m.failures),
+        ),
+        (
+            "nexsuj_site_flush_orphaned_total",
+            "Entries dropped because their torrent was deleted.",
+            "counter",
+            count(&m.orphaned),
+        ),
+        (
+            "nexsuj_site_flush_last_seconds",
+            "Duration of the latest flush.",
+            "gauge",
+            seconds(&m.last_micros),
+        ),
+        (
+            "nexsuj_site_flush_max_seconds",
+            "Duration of the longest flush.",
+            "gauge",
+            seconds(&m.max_micros),
+        ),
+        (
+            "nexsuj_site_flush_seconds_total",
+            "Time spent writing flushes.",
+            "counter",
+            seconds(&m.total_micros),
+        ),
+        (
+            "nexsuj_site_accounting_waiting",
+            "Entries waiting for the next flush.",
+            "gauge",
+            Value::Count(st.accumulator.len() as u64),
+        ),
+        (
+            "nexsuj_site_users_cached",
+            "Passkeys known to the tracker.",
+            "gauge",
+            Value::Count(users as u64),
+        ),
+        (
+            "nexsuj_site_torrents_registered",
+            "Torrents known to the tracker.",
+            "gauge",
+            Value::Count(torrents as u64),
+        ),
+    ];
     let mut s = String::new();
-    let mut line = |name: &str, help: &str, kind: &str, v: u64| {
-        let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
-    };
-    line(
-        "nexsuj_site_flushes_total",
-        "Accounting flushes written.",
-        "counter",
-        m.flushes.load(Ordering::Relaxed),
-    );
-    line(
-        "nexsuj_site_flush_rows_total",
-        "(user, torrent) rows written.",
-        "counter",
-        m.rows.load(Ordering::Relaxed),
-    );
-    line(
-        "nexsuj_site_flush_failures_total",
-        "Flushes that failed and were kept for a retry.",
-        "counter",
-        m.failures.load(Ordering::Relaxed),
-    );
-    line(
-        "nexsuj_site_flush_orphaned_total",
-        "Entries dropped because their torrent was deleted.",
-        "counter",
-        m.orphaned.load(Ordering::Relaxed),
-    );
-    line(
-        "nexsuj_site_flush_last_seconds",
-        "Duration of the latest flush in microseconds.",
-        "gauge",
-        m.last_micros.load(Ordering::Relaxed),
-    );
-    line(
-        "nexsuj_site_accounting_waiting",
-        "Entries waiting for the next flush.",
-        "gauge",
-        st.accumulator.len() as u64,
-    );
-    line(
-        "nexsuj_site_users_cached",
-        "Passkeys known to the tracker.",
-        "gauge",
-        users as u64,
-    );
-    line(
-        "nexsuj_site_torrents_registered",
-        "Torrents known to the tracker.",
-        "gauge",
-        torrents as u64,
-    );
+    for (name, help, kind, v) in lines {
+        let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        let _ = match v {
+            Value::Count(n) => writeln!(s, "{name} {n}"),
+            Value::Seconds(micros) => writeln!(s, "{name} {}.{:06}", micros / 1_000_000, micros % 1_000_000),
+        };
+    }
     s
+}
+
+/// A metric's value: a plain count, or microseconds shown as seconds.
+enum Value {
+    Count(u64),
+    Seconds(u64),
 }
 
 async fn metrics(State(st): State<Arc<AppState>>) -> Response {

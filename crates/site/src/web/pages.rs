@@ -229,12 +229,12 @@ pub struct IndexPage {
     pub categories: Vec<String>,
     /// Rows.
     pub rows: Vec<TorrentView>,
-    /// Matches.
-    pub total: i64,
+    /// Matches, as shown: "1 torrent", "1000+ torrents".
+    pub count: String,
     /// Current page.
     pub page: u32,
-    /// Pages.
-    pub pages: i64,
+    /// Pages, when known.
+    pub pages: Option<i64>,
     /// Link to the previous page.
     pub prev: Option<String>,
     /// Link to the next page.

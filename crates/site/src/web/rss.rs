@@ -44,7 +44,7 @@ pub async fn feed(State(st): State<Arc<AppState>>, Query(q): Query<RssQuery>) ->
         ..ListQuery::default()
     };
     let rows = match torrents::list(&st.db, &list).await {
-        Ok((rows, _)) => rows,
+        Ok(found) => found.rows,
         Err(e) => return ApiError::from(e).into_response(),
     };
     let base = st.config.base();

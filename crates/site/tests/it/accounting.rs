@@ -65,6 +65,16 @@ both!(traffic_snatches_and_peer_state, |t| {
         (Some(1), Some(0), Some(1))
     );
     assert_eq!(s["seeding"], 1);
+    // The snatch is dated; the seeder, who never completed, has no date.
+    let dated: Vec<(i64, Option<i64>)> =
+        sqlx::query_as("SELECT snatches, snatched_at FROM user_torrents ORDER BY user_id")
+            .fetch_all(t.site.db().pool())
+            .await
+            .unwrap();
+    assert!(
+        matches!(dated[..], [(0, None), (1, Some(at))] if at > 0),
+        "{dated:?}"
+    );
     assert_eq!(l["ratio"], 0.0);
     assert_eq!(s["ratio"], json!(null));
     let d = t

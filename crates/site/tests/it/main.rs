@@ -8,4 +8,5 @@ mod accounts;
 mod admin;
 mod catalogue;
 mod pages;
+mod search;
 mod server;
