@@ -191,12 +191,23 @@ async fn watch(handle: &TorrentHandle, exit_when_done: bool) -> bool {
     let mut announced_seeding = false;
     let signal = stop_signal();
     tokio::pin!(signal);
+    // Wakes the loop the moment the last piece is verified, not at the next tick.
+    let done = async {
+        if exit_when_done {
+            handle.wait_complete().await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::pin!(done);
+    let mut done_fired = false;
     loop {
         tokio::select! {
             _ = &mut signal => {
                 bar.finish_and_clear();
                 return false;
             }
+            _ = &mut done, if !done_fired => done_fired = true,
             _ = tick.tick() => {}
         }
         let s = handle.snapshot();

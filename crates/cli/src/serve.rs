@@ -188,7 +188,14 @@ async fn serve(config: SiteConfig, tracker_config: TrackerConfig) -> anyhow::Res
         let site = site.clone();
         async move { site.run_background(stopped).await }
     });
-    wait_for_stop(&site).await?;
+    // SIGHUP reloads the caches (users, passkeys, torrents) from the database.
+    crate::signals::wait_for_stop(|| async {
+        match site.reload().await {
+            Ok(_) => tracing::info!("caches reloaded"),
+            Err(e) => tracing::error!(error = %e, "caches not reloaded"),
+        }
+    })
+    .await?;
     tracing::info!("shutting down: closing the servers, then flushing the accounting");
     service.shutdown().await;
     let _ = stop.send(true);
@@ -196,24 +203,6 @@ async fn serve(config: SiteConfig, tracker_config: TrackerConfig) -> anyhow::Res
     site.db().close().await;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Waits for SIGINT or SIGTERM; reloads the caches on SIGHUP meanwhile.
-async fn wait_for_stop(site: &Site) -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut hup = signal(SignalKind::hangup())?;
-    loop {
-        tokio::select! {
-            _ = term.recv() => return Ok(()),
-            _ = int.recv() => return Ok(()),
-            _ = hup.recv() => match site.reload().await {
-                Ok(_) => tracing::info!("caches reloaded"),
-                Err(e) => tracing::error!(error = %e, "caches not reloaded"),
-            },
-        }
-    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,10 @@ pub struct SessionConfig {
     pub timing: Timing,
     /// Our `v` in the extension handshake.
     pub client_name: String,
+    /// Memory for assembling pieces, in bytes: a piece assembled in memory is hashed without
+    /// being read back and written in one call. Pieces started beyond it are written block by
+    /// block and hashed from disk.
+    pub piece_memory: u64,
 }
 
 impl Default for SessionConfig {
@@ -42,6 +46,7 @@ impl Default for SessionConfig {
             upload_rate: 0,
             timing: Timing::default(),
             client_name: format!("nexsuj {}", env!("CARGO_PKG_VERSION")),
+            piece_memory: 32 << 20,
         }
     }
 }

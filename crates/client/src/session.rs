@@ -14,7 +14,7 @@ use crate::error::ClientError;
 use crate::rate::Limiter;
 use crate::rng::{Rng, peer_id};
 use crate::snapshot::SessionSnapshot;
-use crate::torrent::{TorrentHandle, TorrentShared};
+use crate::torrent::{Budget, TorrentHandle, TorrentShared};
 
 /// What the session's tasks share.
 #[derive(Debug)]
@@ -28,6 +28,8 @@ pub(crate) struct SessionShared {
     /// The address to connect and announce from: the first listen address, when one was
     /// configured.
     pub bind: Option<IpAddr>,
+    /// Memory for piece buffers, shared by the torrents.
+    pub piece_memory: Arc<Budget>,
     torrents: Mutex<HashMap<[u8; 20], Arc<TorrentShared>>>,
 }
 
@@ -150,6 +152,7 @@ impl Session {
                 .first()
                 .copied()
                 .filter(|ip| !ip.is_unspecified()),
+            piece_memory: Arc::new(Budget::new(config.piece_memory)),
             config,
             listen,
             torrents: Mutex::new(HashMap::new()),

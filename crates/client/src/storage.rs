@@ -10,12 +10,15 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use metainfo::Info;
 use sha1::{Digest, Sha1};
 
 use crate::error::ClientError;
+
+/// Largest single write.
+const WRITE_CHUNK: usize = 16 * 1024;
 
 /// How files are created.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -33,6 +36,7 @@ pub struct Storage {
     info: Arc<Info>,
     files: Vec<Option<File>>,
     paths: Vec<PathBuf>,
+    piece_writer: Mutex<()>,
 }
 
 fn io_err(path: &Path, source: io::Error) -> ClientError {
@@ -74,7 +78,12 @@ impl Storage {
             files.push(Some(file));
             paths.push(path);
         }
-        Ok(Self { info, files, paths })
+        Ok(Self {
+            info,
+            files,
+            paths,
+            piece_writer: Mutex::new(()),
+        })
     }
 
     /// The torrent's info dictionary.
@@ -108,9 +117,26 @@ impl Storage {
     /// Writes a block (padding files are skipped).
     pub fn write(&self, piece: u32, begin: u32, data: &[u8]) -> io::Result<()> {
         self.for_each_slice(piece, begin, data.len(), |file, offset, r| match file {
-            Some(file) => file.write_all_at(&data[r], offset),
+            Some(file) => {
+                // In calls of at most WRITE_CHUNK: Linux gives a larger write larger page-cache
+                // folios, and copying into those measured up to three times slower (with four
+                // processes writing at once) than block-sized writes.
+                let mut at = offset;
+                for chunk in data[r].chunks(WRITE_CHUNK) {
+                    file.write_all_at(chunk, at)?;
+                    at += chunk.len() as u64;
+                }
+                Ok(())
+            }
             None => Ok(()),
         })
+    }
+
+    /// Writes a whole piece, one piece at a time: concurrent writers to one file only queue
+    /// on the kernel's inode lock, spinning while they wait.
+    pub fn write_piece(&self, piece: u32, data: &[u8]) -> io::Result<()> {
+        let _one = self.piece_writer.lock().unwrap_or_else(|p| p.into_inner());
+        self.write(piece, 0, data)
     }
 
     /// Reads a block (padding files read as zeros).
@@ -123,6 +149,18 @@ impl Storage {
                 Ok(())
             }
         })
+    }
+
+    /// True when `data` is piece `piece`, by its SHA-1.
+    pub fn piece_matches(&self, piece: u32, data: &[u8]) -> bool {
+        let expected = self.info.pieces.get(piece as usize);
+        let len = self.info.piece_len(u64::from(piece));
+        match (expected, len) {
+            (Some(expected), Some(len)) if len == data.len() as u64 => {
+                Sha1::digest(data).as_slice() == expected
+            }
+            _ => false,
+        }
     }
 
     /// Reads piece `piece` back and checks its SHA-1. Blocking: call from a blocking thread.

@@ -58,17 +58,7 @@ pub struct Site {
 }
 
 fn parse_key(hex_key: &str) -> Option<[u8; 32]> {
-    let b = hex_key.as_bytes();
-    if b.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, pair) in b.chunks_exact(2).enumerate() {
-        let hi = char::from(pair[0]).to_digit(16)?;
-        let lo = char::from(pair[1]).to_digit(16)?;
-        out[i] = u8::try_from(hi * 16 + lo).ok()?;
-    }
-    Some(out)
+    metainfo::info_hash::from_hex(hex_key)
 }
 
 impl Site {

@@ -80,17 +80,7 @@ struct Caches {
 
 /// Parses 40 hex digits.
 pub fn parse_info_hash(hex: &str) -> Option<InfoHash> {
-    let b = hex.as_bytes();
-    if b.len() != 40 {
-        return None;
-    }
-    let mut out = [0u8; 20];
-    for (i, pair) in b.chunks_exact(2).enumerate() {
-        let hi = char::from(pair[0]).to_digit(16)?;
-        let lo = char::from(pair[1]).to_digit(16)?;
-        out[i] = u8::try_from(hi * 16 + lo).ok()?;
-    }
-    Some(InfoHash(out))
+    metainfo::info_hash::from_hex(hex).map(InfoHash)
 }
 
 /// The site's [`AccessPolicy`].

@@ -9,8 +9,27 @@ use wire::{BLOCK_LEN, BlockRequest, Message};
 
 use super::conn::{Closed, Conn, MAX_PENDING, MAX_QUEUE, MIN_QUEUE};
 use super::writer::Out;
-use crate::picker::Arrival;
-use crate::torrent::{Event, PeerCmd};
+use crate::picker::{Arrival, PeerKey};
+use crate::torrent::{PeerCmd, PieceBuf, Put, State};
+
+/// Records a block that is in its piece's buffer or on disk: the endgame twin is cancelled and
+/// the peer is no longer snubbed. When the block completed its piece, returns the piece's
+/// buffer (`None` inside when its blocks are on disk).
+fn recorded(
+    s: &mut State,
+    r: &BlockRequest,
+    key: PeerKey,
+    cancel: Option<PeerKey>,
+) -> Option<Option<PieceBuf>> {
+    let complete = s.picker.block_written(r, key);
+    if let Some(other) = cancel.and_then(|c| s.peers.get(&c)) {
+        let _ = other.cmd.send(PeerCmd::Cancel(*r));
+    }
+    if let Some(e) = s.peers.get_mut(&key) {
+        e.snubbed = false;
+    }
+    complete.then(|| s.assembly.take(r.index))
+}
 
 impl Conn {
     pub(super) fn on_request(&mut self, r: BlockRequest) {
@@ -47,39 +66,39 @@ impl Conn {
         let len = data.len() as u64;
         self.last_block = Instant::now();
         self.slow_start += 1;
-        let arrival = self.t.lock().picker.block_arrived(&r, self.key);
-        let Arrival::Write { cancel } = arrival else {
-            self.t.add_wasted(len);
-            return Ok(());
+        // Usually one lock: the block is copied into its piece's buffer and recorded.
+        let (done, cancel) = {
+            let mut guard = self.t.lock();
+            let s = &mut *guard;
+            let Arrival::Write { cancel } = s.picker.block_arrived(&r, self.key) else {
+                drop(guard);
+                self.t.add_wasted(len);
+                return Ok(());
+            };
+            let piece_len = s.picker.piece_len(index) as usize;
+            match s.assembly.put(index, piece_len, begin, data) {
+                Put::Stored => (Some(recorded(s, &r, self.key, cancel)), None),
+                Put::Direct => (None, Some(cancel)),
+            }
         };
-        if let Err(e) = self.t.storage.write(index, begin, data) {
-            let mut s = self.t.lock();
-            s.picker.write_failed(&r);
-            s.error = Some(format!("writing piece {index}: {e}"));
-            return Err(Closed("disk write failed"));
-        }
-        let complete = {
-            let mut s = self.t.lock();
-            let complete = s.picker.block_written(&r, self.key);
-            if let Some(other) = cancel.and_then(|c| s.peers.get(&c)) {
-                let _ = other.cmd.send(PeerCmd::Cancel(r));
+        let done = match (done, cancel) {
+            (Some(done), _) => done,
+            (None, cancel) => {
+                // No buffer for this piece: the block goes to disk from the receive buffer.
+                if let Err(e) = self.t.storage.write(index, begin, data) {
+                    let mut s = self.t.lock();
+                    s.picker.write_failed(&r);
+                    s.error = Some(format!("writing piece {index}: {e}"));
+                    return Err(Closed("disk write failed"));
+                }
+                recorded(&mut self.t.lock(), &r, self.key, cancel.flatten())
             }
-            if self.snubbed
-                && let Some(e) = s.peers.get_mut(&self.key)
-            {
-                e.snubbed = false;
-            }
-            complete
         };
         self.snubbed = false;
         self.stats.downloaded.fetch_add(len, Ordering::Relaxed);
         self.t.totals.downloaded.fetch_add(len, Ordering::Relaxed);
-        if complete {
-            let t = self.t.clone();
-            tokio::task::spawn_blocking(move || {
-                let ok = t.storage.check_piece(index).unwrap_or(false);
-                t.event(Event::PieceChecked { piece: index, ok });
-            });
+        if let Some(buffer) = done {
+            self.t.check_piece(index, buffer);
         }
         Ok(())
     }
@@ -103,7 +122,9 @@ impl Conn {
             return;
         }
         let depth = self.queue_depth();
-        if self.outstanding.len() >= depth {
+        // Requests go out in batches of an eighth of the queue: fewer, fuller messages for
+        // both sides to process, while the peer still holds most of the queue.
+        if self.outstanding.len() + (depth / 8).max(1) > depth {
             return;
         }
         let mut reqs = Vec::new();

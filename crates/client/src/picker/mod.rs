@@ -156,6 +156,11 @@ impl Picker {
         self.have.len() - self.have.count() - self.partial.len() - self.verifying.len()
     }
 
+    /// True when piece `i` has been started and is not complete yet.
+    pub fn is_partial(&self, i: u32) -> bool {
+        self.partial.contains_key(&i)
+    }
+
     /// True once every missing piece has been started: blocks may then be asked twice.
     pub fn in_endgame(&self) -> bool {
         self.unstarted() == 0

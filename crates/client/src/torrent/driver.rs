@@ -4,13 +4,13 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tracker_proto::common::{AnnounceEvent, AnnounceRequest, InfoHash, PeerId, Transfer};
 
-use super::{Event, PeerCmd, TorrentShared, ban_key};
+use super::{Checked, Event, PeerCmd, TorrentShared, ban_key};
 use crate::choker::{self, Candidate};
 use crate::rate::RateMeter;
 use crate::rng::Rng;
@@ -20,6 +20,9 @@ use crate::rng::Rng;
 const BAN_STRIKES: u32 = 4;
 /// Most addresses in one ut_pex list (BEP 11).
 const PEX_MAX: usize = 50;
+/// Verified bytes after which written data is flushed to disk in the background, so that the
+/// flush before a resume snapshot (at exit, say) has little left to do.
+const FLUSH_EVERY: u64 = 64 << 20;
 
 struct Driver {
     t: Arc<TorrentShared>,
@@ -35,6 +38,9 @@ struct Driver {
     last_save: Instant,
     meters: (RateMeter, RateMeter),
     last_pex: Instant,
+    /// Verified bytes not yet covered by a background flush.
+    unflushed: u64,
+    flushing: Arc<AtomicBool>,
 }
 
 pub(super) async fn run(t: Arc<TorrentShared>, mut events: mpsc::UnboundedReceiver<Event>) {
@@ -53,6 +59,8 @@ pub(super) async fn run(t: Arc<TorrentShared>, mut events: mpsc::UnboundedReceiv
         last_save: now,
         meters: Default::default(),
         last_pex: now,
+        unflushed: 0,
+        flushing: Arc::new(AtomicBool::new(false)),
     };
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
@@ -74,7 +82,16 @@ pub(super) async fn run(t: Arc<TorrentShared>, mut events: mpsc::UnboundedReceiv
 impl Driver {
     async fn on_event(&mut self, e: Event) {
         match e {
-            Event::PieceChecked { piece, ok } => self.piece_checked(piece, ok),
+            Event::PieceChecked {
+                piece,
+                outcome,
+                buffer,
+            } => {
+                if let Some(b) = buffer {
+                    self.t.lock().assembly.recycle(b);
+                }
+                self.piece_checked(piece, outcome);
+            }
             Event::PeerGone { addr, .. } => {
                 let delay = self.t.session.config.timing.reconnect_delay;
                 let mut s = self.t.lock();
@@ -125,25 +142,38 @@ impl Driver {
         }
     }
 
-    fn piece_checked(&mut self, piece: u32, ok: bool) {
+    fn piece_checked(&mut self, piece: u32, outcome: Checked) {
         let mut s = self.t.lock();
-        let contributors = s.picker.verified(piece, ok);
-        if ok {
-            if let Err(e) = self.t.resume.append(piece) {
-                s.error = Some(format!("resume journal: {e}"));
-            }
+        let contributors = s.picker.verified(piece, outcome == Checked::Good);
+        if outcome == Checked::Good {
             self.dirty = true;
             for p in s.peers.values() {
                 let _ = p.cmd.send(PeerCmd::Have(piece));
             }
+            self.unflushed += s.picker.piece_len(piece);
+            if self.unflushed >= FLUSH_EVERY && !self.flushing.swap(true, Ordering::AcqRel) {
+                self.unflushed = 0;
+                let (t, flushing) = (self.t.clone(), self.flushing.clone());
+                tokio::task::spawn_blocking(move || {
+                    let _ = t.storage.sync();
+                    flushing.store(false, Ordering::Release);
+                });
+            }
             if s.picker.have().is_full() && !self.t.is_complete() {
                 tracing::info!(name = %self.t.meta.info.name, "download complete");
+                s.assembly.retain(|_| false);
                 let _ = self.t.complete.send_replace(true);
                 if self.started_sent {
                     self.pending_event = AnnounceEvent::Completed;
                     self.next_announce = Instant::now();
                 }
                 self.last_save = Instant::now() - self.t.session.config.timing.resume_interval;
+            }
+            return;
+        }
+        if outcome == Checked::Unwritten {
+            for p in s.peers.values() {
+                let _ = p.cmd.send(PeerCmd::Refill);
             }
             return;
         }
@@ -368,6 +398,9 @@ impl Driver {
                 s.picker.set_have(i as u32, good.get(i));
             }
         }
+        let s = &mut *s;
+        let picker = &s.picker;
+        s.assembly.retain(|i| picker.is_partial(i));
         let full = s.picker.have().is_full();
         let _ = self.t.complete.send_replace(full);
         for p in s.peers.values() {

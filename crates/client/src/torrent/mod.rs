@@ -1,6 +1,7 @@
 //! One torrent in a session: the state its peers share (behind one short-held lock), the
 //! driver task that runs its timers, and the [`TorrentHandle`] users hold.
 
+mod assembly;
 mod driver;
 mod handle;
 mod start;
@@ -21,7 +22,9 @@ use crate::resume::ResumeStore;
 use crate::session::SessionShared;
 use crate::storage::Storage;
 use crate::tracker::Tiers;
+use assembly::Assembly;
 
+pub(crate) use assembly::{Budget, PieceBuf, Put};
 pub use handle::TorrentHandle;
 pub(crate) use start::start;
 
@@ -89,6 +92,8 @@ pub(crate) struct Known {
 #[derive(Debug)]
 pub(crate) struct State {
     pub picker: Picker,
+    /// Buffers of the partial pieces the picker tracks.
+    pub assembly: Assembly,
     pub peers: HashMap<PeerKey, PeerEntry>,
     pub known: HashMap<SocketAddr, Known>,
     pub connecting: usize,
@@ -139,8 +144,12 @@ pub(crate) struct Totals {
 /// Messages to a torrent's driver task.
 #[derive(Debug)]
 pub(crate) enum Event {
-    /// A hash check finished.
-    PieceChecked { piece: u32, ok: bool },
+    /// A hash check finished; a piece assembled in memory brings its buffer back.
+    PieceChecked {
+        piece: u32,
+        outcome: Checked,
+        buffer: Option<PieceBuf>,
+    },
     /// A peer task ended.
     PeerGone { addr: SocketAddr },
     /// New addresses (tracker, PEX, user).
@@ -151,6 +160,17 @@ pub(crate) enum Event {
     Recheck(oneshot::Sender<()>),
     /// Save state, say goodbye to the trackers and stop.
     Stop(oneshot::Sender<()>),
+}
+
+/// How the check of a complete piece ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Checked {
+    /// Its hash matched and it is on disk (and in the resume journal).
+    Good,
+    /// Its hash did not match: its senders get strikes.
+    Corrupt,
+    /// It matched but could not be written: download it again, nobody's fault.
+    Unwritten,
 }
 
 /// Fixed facts about a torrent.
@@ -199,5 +219,36 @@ impl TorrentShared {
 
     pub fn add_wasted(&self, n: u64) {
         self.totals.wasted.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Checks a complete piece on the rayon pool (one thread per core: more would only
+    /// contend): hashed from its buffer and then written, or (its blocks already on disk)
+    /// read back and hashed. A good piece is journalled before the driver hears of it.
+    pub fn check_piece(self: &Arc<Self>, piece: u32, buffer: Option<PieceBuf>) {
+        let t = self.clone();
+        rayon::spawn(move || {
+            let outcome = match &buffer {
+                Some(buf) if !t.storage.piece_matches(piece, buf.bytes()) => Checked::Corrupt,
+                Some(buf) => match t.storage.write_piece(piece, buf.bytes()) {
+                    Ok(()) => Checked::Good,
+                    Err(e) => {
+                        t.lock().error = Some(format!("writing piece {piece}: {e}"));
+                        Checked::Unwritten
+                    }
+                },
+                None if t.storage.check_piece(piece).unwrap_or(false) => Checked::Good,
+                None => Checked::Corrupt,
+            };
+            if outcome == Checked::Good
+                && let Err(e) = t.resume.append(piece)
+            {
+                t.lock().error = Some(format!("resume journal: {e}"));
+            }
+            t.event(Event::PieceChecked {
+                piece,
+                outcome,
+                buffer,
+            });
+        });
     }
 }

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use tokio::sync::{mpsc, watch};
 use wire::Bitfield;
 
+use super::assembly::Assembly;
 use super::{Known, Meta, State, TorrentHandle, TorrentShared, Totals, driver};
 use crate::config::AddOptions;
 use crate::error::ClientError;
@@ -104,6 +105,7 @@ pub(crate) async fn start(
         storage: Arc::new(storage),
         state: Mutex::new(State {
             picker,
+            assembly: Assembly::new(session.piece_memory.clone()),
             peers: HashMap::new(),
             known,
             connecting: 0,
