@@ -61,6 +61,9 @@ wait_http() {
 }
 
 start_server() { # name → sets $server_pid
+    # A fresh port for each run: connections the previous server left in FIN_WAIT would keep a
+    # listener without SO_REUSEADDR (aquatic_http's, say) from binding the old one.
+    port=$((port + 2))
     case $1 in
     nexsuj)
         NEXSUJ_LOG=error NEXSUJ_HTTP_WORKERS=1 taskset -c 0 "$nexsuj" tracker --http "127.0.0.1:$port" \
