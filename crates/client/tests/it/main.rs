@@ -6,6 +6,7 @@
 
 mod common;
 mod faults;
+mod listen;
 mod pex;
 mod swarm;
 mod trackers;
