@@ -15,6 +15,7 @@ use clap::Args;
 use site::Site;
 use site::config::{DEFAULT_CONFIG_TOML as SITE_DEFAULTS, SiteConfig};
 use tracker::config::{DEFAULT_CONFIG_TOML as TRACKER_DEFAULTS, TrackerConfig};
+use tracker::http::TrustedProxies;
 use tracker::service::Service;
 
 use crate::{Outcome, layered, logging, output};
@@ -169,7 +170,8 @@ fn read_sections(path: &Path) -> anyhow::Result<(Option<toml::Table>, Option<tom
 
 async fn serve(config: SiteConfig, tracker_config: TrackerConfig) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
-    let site = Site::open(config, tracker_config.core())
+    let proxies = TrustedProxies::new(tracker_config.trusted_cidrs()?);
+    let site = Site::open(config, tracker_config.core(), proxies)
         .await
         .context("opening the site")?;
     let service = Service::start(&tracker_config, site.tracker().clone(), site.router())

@@ -41,8 +41,6 @@ pub struct SiteConfig {
     pub session_days: u32,
     /// Whether new accounts may be created.
     pub signup_open: bool,
-    /// Believe `X-Forwarded-For` (only when a trusted reverse proxy sits in front).
-    pub trust_forwarded_for: bool,
     /// Sender address of the site's mails.
     pub mail_from: String,
     /// SMTP relay host; empty writes each mail to `<data_dir>/outbox/` instead.
@@ -73,7 +71,6 @@ impl Default for SiteConfig {
             page_size: 50,
             session_days: 30,
             signup_open: true,
-            trust_forwarded_for: false,
             mail_from: "nexsuj <noreply@localhost>".into(),
             smtp_host: String::new(),
             smtp_port: 25,
@@ -140,8 +137,6 @@ page_size = 50
 session_days = 30
 # Whether new accounts may be created.
 signup_open = true
-# Believe X-Forwarded-For (only behind a trusted reverse proxy).
-trust_forwarded_for = false
 # Sender of the site's mails.
 mail_from = "nexsuj <noreply@localhost>"
 # SMTP relay (plain SMTP, e.g. a local MTA); empty writes each mail to DATA_DIR/outbox/.

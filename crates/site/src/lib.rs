@@ -37,6 +37,7 @@ use axum::Router;
 use tokio::sync::watch;
 use tracker::accounting::Accumulator;
 use tracker::engine::{CoreConfig, Tracker};
+use tracker::http::TrustedProxies;
 
 use crate::auth::csrf::CsrfKey;
 use crate::auth::password;
@@ -63,8 +64,13 @@ fn parse_key(hex_key: &str) -> Option<[u8; 32]> {
 
 impl Site {
     /// Opens the site with the database named by the configuration (SQLite under the data
-    /// directory by default), creating the data directory if needed.
-    pub async fn open(config: SiteConfig, core: CoreConfig) -> Result<Self, SiteError> {
+    /// directory by default), creating the data directory if needed. `proxies`: the reverse
+    /// proxies whose `X-Forwarded-For` names the client (the tracker's `trusted_proxies`).
+    pub async fn open(
+        config: SiteConfig,
+        core: CoreConfig,
+        proxies: TrustedProxies,
+    ) -> Result<Self, SiteError> {
         std::fs::create_dir_all(&config.data_dir).map_err(|source| SiteError::Io {
             path: config.data_dir.display().to_string(),
             source,
@@ -75,11 +81,16 @@ impl Site {
             None,
         )
         .await?;
-        Self::with_db(config, core, db).await
+        Self::with_db(config, core, proxies, db).await
     }
 
     /// Opens the site on an already connected database (migrating it).
-    pub async fn with_db(config: SiteConfig, core: CoreConfig, db: Db) -> Result<Self, SiteError> {
+    pub async fn with_db(
+        config: SiteConfig,
+        core: CoreConfig,
+        proxies: TrustedProxies,
+        db: Db,
+    ) -> Result<Self, SiteError> {
         db.migrate().await?;
         let fresh = hex(&random_bytes::<32>()?);
         let key = db.setting_or_insert("csrf_key", &fresh).await?;
@@ -95,6 +106,7 @@ impl Site {
             limits: Limits::default(),
             csrf: CsrfKey::new(key),
             flush_metrics: flusher.metrics().clone(),
+            trusted_proxies: proxies,
             config,
             db,
             policy,

@@ -38,8 +38,9 @@ pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String
     format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
 }
 
-/// The client's address: the socket peer, or the first `X-Forwarded-For` hop when the
-/// site is configured to trust its proxy.
+/// The client's address: the socket peer, or, on a connection from a trusted reverse proxy,
+/// the rightmost `X-Forwarded-For` hop that is not itself a trusted proxy (the same rule as
+/// the tracker's: anyone can prepend hops, only those the proxies appended are facts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
@@ -47,22 +48,11 @@ impl FromRequestParts<Arc<AppState>> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
-        if state.config.trust_forwarded_for {
-            let forwarded = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.trim().parse::<IpAddr>().ok());
-            if let Some(ip) = forwarded {
-                return Ok(Self(ip));
-            }
-        }
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        Ok(Self(peer.unwrap_or(IpAddr::from([0, 0, 0, 0]))))
+            .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+        Ok(Self(state.trusted_proxies.client_ip(peer, &parts.headers)))
     }
 }
 

@@ -31,6 +31,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tracker::accounting::Accumulator;
 use tracker::engine::Tracker;
+use tracker::http::TrustedProxies;
 
 use crate::auth::csrf::CsrfKey;
 use crate::auth::ratelimit::Limits;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub decoy_hash: String,
     /// Flush counters.
     pub flush_metrics: Arc<FlushMetrics>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (the tracker's `trusted_proxies`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The site's routes (the tracker's `/announce` and `/scrape` are merged in by the caller).

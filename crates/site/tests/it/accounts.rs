@@ -244,3 +244,40 @@ async fn closed_signup() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     t.finish().await;
 }
+
+/// The per-IP limit on code requests (10 in ten minutes) shows whose address counts.
+#[tokio::test]
+async fn forwarded_for_is_believed_only_from_trusted_proxies() {
+    use tracker::http::TrustedProxies;
+    let proxies = TrustedProxies::new([("10.0.0.1".parse().unwrap(), 32)]);
+    let t = TestSite::with_proxies(crate::support::Backend::Sqlite, |_| {}, proxies).await;
+    // Through the proxy: each client has its own allowance, whatever it prepends.
+    for n in 0..10 {
+        let status = t
+            .code_request(n, "10.0.0.1:5000", "198.51.100.9, 203.0.113.1")
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let spoofed = t
+        .code_request(10, "10.0.0.1:5000", "198.51.100.77, 203.0.113.1")
+        .await;
+    assert_eq!(
+        spoofed,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a prepended hop is not the client"
+    );
+    assert_eq!(
+        t.code_request(11, "10.0.0.1:5000", "203.0.113.2").await,
+        StatusCode::OK
+    );
+    // Straight from an untrusted address: the header is ignored.
+    for n in 20..30 {
+        let status = t
+            .code_request(n, "192.0.2.5:5000", &format!("203.0.113.{n}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let again = t.code_request(30, "192.0.2.5:5000", "203.0.113.99").await;
+    assert_eq!(again, StatusCode::TOO_MANY_REQUESTS);
+    t.finish().await;
+}

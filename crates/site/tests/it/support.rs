@@ -18,6 +18,7 @@ use testkit::TempDir;
 use tower::ServiceExt;
 use tracker::access::Refusal;
 use tracker::engine::{AnnounceInput, CoreConfig};
+use tracker::http::TrustedProxies;
 use tracker_proto::common::{AnnounceEvent, AnnounceRequest, AnnounceResponse, InfoHash, PeerId, Transfer};
 
 /// Which database a test runs on.
@@ -107,6 +108,15 @@ impl TestSite {
     }
 
     pub async fn with_config(backend: Backend, tweak: impl FnOnce(&mut SiteConfig)) -> Self {
+        Self::with_proxies(backend, tweak, TrustedProxies::default()).await
+    }
+
+    /// A site that believes `X-Forwarded-For` from `proxies`.
+    pub async fn with_proxies(
+        backend: Backend,
+        tweak: impl FnOnce(&mut SiteConfig),
+        proxies: TrustedProxies,
+    ) -> Self {
         let dir = TempDir::new("site");
         let mut config = SiteConfig {
             data_dir: dir.path().to_path_buf(),
@@ -127,7 +137,9 @@ impl TestSite {
                 (Db::connect(&url, 4, Some(&schema)).await.unwrap(), Some(schema))
             }
         };
-        let site = Site::with_db(config, CoreConfig::default(), db).await.unwrap();
+        let site = Site::with_db(config, CoreConfig::default(), proxies, db)
+            .await
+            .unwrap();
         let router = site.router();
         Self {
             site,
@@ -157,6 +169,23 @@ impl TestSite {
             headers,
             body,
         }
+    }
+
+    /// Asks for a sign-up code for a new address, over a connection from `peer` carrying
+    /// `X-Forwarded-For: forwarded`; returns the status.
+    pub async fn code_request(&self, n: usize, peer: &str, forwarded: &str) -> StatusCode {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri("/signup/code")
+            .header("content-type", "application/json")
+            .header("x-forwarded-for", forwarded)
+            .body(Body::from(
+                serde_json::json!({ "email": format!("xff{n}@example.org") }).to_string(),
+            ))
+            .unwrap();
+        let peer: std::net::SocketAddr = peer.parse().unwrap();
+        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        self.send(req).await.status
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
