@@ -45,8 +45,49 @@ pub struct SiteConfig {
     pub mail_from: String,
     /// SMTP relay host; empty writes each mail to `<data_dir>/outbox/` instead.
     pub smtp_host: String,
-    /// SMTP relay port.
+    /// SMTP relay port; 0 for the standard port of `smtp_tls` (587, 465 or 25).
     pub smtp_port: u16,
+    /// How the SMTP connection is protected.
+    pub smtp_tls: SmtpTls,
+    /// SMTP user name; empty for no authentication.
+    pub smtp_user: String,
+    /// SMTP password (better set as `NEXSUJ_SMTP_PASSWORD` than in the file).
+    pub smtp_password: Secret,
+}
+
+/// How the site talks to its SMTP relay.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// STARTTLS, required: a relay that does not offer it gets no mail (port 587).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// Plain text, for a relay on this host or a trusted network (port 25).
+    None,
+}
+
+impl SmtpTls {
+    /// The standard port of the mode.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::Starttls => 587,
+            Self::Tls => 465,
+            Self::None => 25,
+        }
+    }
+}
+
+/// A secret setting: never shown by `Debug`, so a logged configuration does not leak it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
 }
 
 impl Default for SiteConfig {
@@ -73,7 +114,10 @@ impl Default for SiteConfig {
             signup_open: true,
             mail_from: "nexsuj <noreply@localhost>".into(),
             smtp_host: String::new(),
-            smtp_port: 25,
+            smtp_port: 0,
+            smtp_tls: SmtpTls::default(),
+            smtp_user: String::new(),
+            smtp_password: Secret::default(),
         }
     }
 }
@@ -139,9 +183,15 @@ session_days = 30
 signup_open = true
 # Sender of the site's mails.
 mail_from = "nexsuj <noreply@localhost>"
-# SMTP relay (plain SMTP, e.g. a local MTA); empty writes each mail to DATA_DIR/outbox/.
+# SMTP relay host; empty writes each mail to DATA_DIR/outbox/ (and the log says where).
 smtp_host = ""
-smtp_port = 25
+# SMTP port; 0 for the standard port of smtp_tls (587, 465, 25).
+smtp_port = 0
+# "starttls" (required, never downgraded), "tls" (implicit TLS) or "none" (a local MTA).
+smtp_tls = "starttls"
+# SMTP authentication; an empty user sends none. Set the password as NEXSUJ_SMTP_PASSWORD.
+smtp_user = ""
+smtp_password = ""
 "#;
 
 #[cfg(test)]
@@ -157,6 +207,16 @@ mod tests {
                 "{key} is not documented"
             );
         }
+    }
+
+    #[test]
+    fn the_smtp_password_is_never_shown() {
+        let c = SiteConfig {
+            smtp_password: Secret("hunter2".into()),
+            ..SiteConfig::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && shown.contains("***"), "{shown}");
     }
 
     #[test]

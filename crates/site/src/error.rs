@@ -117,6 +117,12 @@ impl From<SiteError> for ApiError {
     fn from(e: SiteError) -> Self {
         // The cause goes to the log; the client only learns that it was our fault.
         tracing::error!(error = %e, "internal error");
+        if matches!(e, SiteError::Mail(_)) {
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the mail could not be sent, please try again later",
+            );
+        }
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal error, please try again later",

@@ -3,11 +3,13 @@
 //! machine works without a mail server.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::config::SiteConfig;
+use crate::config::{SiteConfig, SmtpTls};
 use crate::error::SiteError;
 
 /// Where mails go.
@@ -28,14 +30,37 @@ impl std::fmt::Debug for Mailer {
     }
 }
 
+/// The SMTP transport of the configuration: TLS (rustls, Mozilla's roots) as `smtp_tls`
+/// says, authenticated when a user is set, with a timeout so a dead relay cannot hold a
+/// sign-up request for ever.
+fn smtp_transport(config: &SiteConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, SiteError> {
+    type Smtp = AsyncSmtpTransport<Tokio1Executor>;
+    let host = config.smtp_host.as_str();
+    let tls_error = |e: lettre::transport::smtp::Error| SiteError::Config(format!("smtp_host {host:?}: {e}"));
+    let mut builder = match config.smtp_tls {
+        SmtpTls::Starttls => Smtp::starttls_relay(host).map_err(tls_error)?,
+        SmtpTls::Tls => Smtp::relay(host).map_err(tls_error)?,
+        SmtpTls::None => Smtp::builder_dangerous(host),
+    };
+    let port = match config.smtp_port {
+        0 => config.smtp_tls.default_port(),
+        p => p,
+    };
+    builder = builder.port(port).timeout(Some(Duration::from_secs(30)));
+    if !config.smtp_user.is_empty() {
+        builder = builder.credentials(Credentials::new(
+            config.smtp_user.clone(),
+            config.smtp_password.0.clone(),
+        ));
+    }
+    Ok(builder.build())
+}
+
 impl Mailer {
     /// The mailer the configuration asks for (creating the outbox if needed).
     pub fn from_config(config: &SiteConfig) -> Result<Self, SiteError> {
         if !config.smtp_host.is_empty() {
-            let smtp = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.smtp_host.as_str())
-                .port(config.smtp_port)
-                .build();
-            return Ok(Self::Smtp(smtp));
+            return Ok(Self::Smtp(smtp_transport(config)?));
         }
         let dir = config.outbox_dir();
         std::fs::create_dir_all(&dir).map_err(|source| SiteError::Io {

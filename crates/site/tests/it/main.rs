@@ -7,6 +7,7 @@ mod accounting;
 mod accounts;
 mod admin;
 mod catalogue;
+mod mail;
 mod pages;
 mod search;
 mod server;
