@@ -7,14 +7,15 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tracker::accounting::{Accumulator, Sums};
 use tracker::engine::Tracker;
 
-use crate::db::stats::{StatDelta, TorrentDelta, state, write_batch};
+use crate::auth::secret::random_bytes;
+use crate::db::stats::{StatDelta, TorrentDelta, WriteFailure, committed, state, write_batch};
 use crate::db::{Db, to_i64};
 use crate::error::SiteError;
 use crate::policy::SitePolicy;
@@ -49,7 +50,14 @@ pub struct Flusher {
     /// The (seeders, leechers) last written for each torrent: a torrent whose swarm did not
     /// change and that has no new snatch is not written again.
     written: Arc<Mutex<HashMap<i64, (i64, i64)>>>,
+    /// A batch whose COMMIT got no reply, with its mark: the next flush asks the database
+    /// whether it committed before restoring it (so it is neither lost nor counted twice).
+    unconfirmed: Arc<Mutex<Option<(i64, Batch)>>>,
+    /// Test hook: the next commit's reply is "lost" (see [`Flusher::lose_next_commit_reply`]).
+    lose_reply: Arc<AtomicBool>,
 }
+
+type Batch = Vec<((tracker::access::UserId, tracker_proto::common::InfoHash), Sums)>;
 
 /// Turns one drained batch into database rows, applying each torrent's promotion flags.
 pub fn resolve(
@@ -123,7 +131,33 @@ impl Flusher {
             tracker,
             metrics: Arc::new(FlushMetrics::default()),
             written: Arc::default(),
+            unconfirmed: Arc::default(),
+            lose_reply: Arc::default(),
         }
+    }
+
+    /// Fault injection for tests: the next flush commits, then behaves as if the database's
+    /// answer to COMMIT was lost.
+    #[doc(hidden)]
+    pub fn lose_next_commit_reply(&self) {
+        self.lose_reply.store(true, Ordering::SeqCst);
+    }
+
+    /// Settles a batch whose commit was unconfirmed: dropped if its mark is in the database,
+    /// else put back. If the database cannot say, the batch stays aside and this fails.
+    async fn settle_unconfirmed(&self) -> Result<(), SiteError> {
+        let Some((mark, batch)) = self.unconfirmed.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return Ok(());
+        };
+        match committed(&self.db, mark).await {
+            Ok(true) => tracing::info!("an unconfirmed accounting flush had committed"),
+            Ok(false) => self.accumulator.restore(batch),
+            Err(e) => {
+                *self.unconfirmed.lock().unwrap_or_else(|e| e.into_inner()) = Some((mark, batch));
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// The counters.
@@ -134,6 +168,7 @@ impl Flusher {
     /// Drains and writes once; on a database error the batch is restored and the error
     /// returned. Returns the rows written.
     pub async fn flush_once(&self) -> Result<usize, SiteError> {
+        self.settle_unconfirmed().await?;
         let batch = self.accumulator.drain();
         if batch.is_empty() {
             return Ok(0);
@@ -142,7 +177,14 @@ impl Flusher {
         let (rows, torrents, orphaned) = resolve(&batch, &self.policy, &self.tracker);
         self.metrics.orphaned.fetch_add(orphaned, Ordering::Relaxed);
         let torrents = self.changed(torrents);
-        match write_batch(&self.db, &rows, &torrents).await {
+        let mark = i64::from_le_bytes(random_bytes::<8>()?);
+        let mut written = write_batch(&self.db, &rows, &torrents, mark).await;
+        if written.is_ok() && self.lose_reply.swap(false, Ordering::SeqCst) {
+            written = Err(WriteFailure::Unknown(SiteError::Config(
+                "commit reply lost (test hook)".into(),
+            )));
+        }
+        match written {
             Ok(()) => {
                 self.remember(&torrents);
                 let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -154,9 +196,14 @@ impl Flusher {
                 tracing::debug!(rows = rows.len(), micros, "accounting flushed");
                 Ok(rows.len())
             }
-            Err(e) => {
+            Err(WriteFailure::RolledBack(e)) => {
                 self.metrics.failures.fetch_add(1, Ordering::Relaxed);
                 self.accumulator.restore(batch);
+                Err(e)
+            }
+            Err(WriteFailure::Unknown(e)) => {
+                self.metrics.failures.fetch_add(1, Ordering::Relaxed);
+                *self.unconfirmed.lock().unwrap_or_else(|e| e.into_inner()) = Some((mark, batch));
                 Err(e)
             }
         }

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
-use sqlx::{Any, AnyConnection};
+use sqlx::{Any, AnyConnection, Row};
 
 use super::{Db, DbKind, unix_now};
 use crate::error::SiteError;
@@ -101,7 +101,44 @@ const USERS_SET: &str = "UPDATE users SET uploaded = users.uploaded + v.up, \
 
 /// Writes one flush: per-(user, torrent) upserts, user totals, torrent counts, all in one
 /// transaction (all or nothing, so a failed flush can be retried whole).
-pub async fn write_batch(db: &Db, rows: &[StatDelta], torrents: &[TorrentDelta]) -> Result<(), SiteError> {
+/// Seconds a flush mark is kept: far longer than any retry waits.
+const MARK_KEEP_SECS: i64 = 24 * 3600;
+
+/// How a batch failed to be written.
+#[derive(Debug)]
+pub enum WriteFailure {
+    /// Nothing was committed: the batch may simply be written again.
+    RolledBack(SiteError),
+    /// COMMIT got no answer: the batch may or may not be in; [`committed`] tells, by its mark.
+    Unknown(SiteError),
+}
+
+impl WriteFailure {
+    /// The underlying error.
+    pub fn into_error(self) -> SiteError {
+        match self {
+            Self::RolledBack(e) | Self::Unknown(e) => e,
+        }
+    }
+}
+
+/// Whether the flush that wrote `mark` committed.
+pub async fn committed(db: &Db, mark: i64) -> Result<bool, SiteError> {
+    let n: i64 = sqlx::query("SELECT COUNT(*) FROM flush_marks WHERE id = $1")
+        .bind(mark)
+        .fetch_one(db.pool())
+        .await?
+        .try_get(0)?;
+    Ok(n > 0)
+}
+
+/// Writes one batch in one transaction, with `mark` (a random id) recorded in it.
+pub async fn write_batch(
+    db: &Db,
+    rows: &[StatDelta],
+    torrents: &[TorrentDelta],
+    mark: i64,
+) -> Result<(), WriteFailure> {
     let mut columns: Vec<[i64; 9]> = rows.iter().map(StatDelta::columns).collect();
     columns.sort_unstable();
     // Sorted by user: each user's rows are one run.
@@ -122,13 +159,26 @@ pub async fn write_batch(db: &Db, rows: &[StatDelta], torrents: &[TorrentDelta])
         .collect();
     torrents.sort_unstable();
     let now = unix_now();
-    let mut tx = db.pool().begin().await?;
-    match db.kind() {
-        DbKind::Postgres => postgres(&mut tx, now, &columns, &users, &torrents).await?,
-        DbKind::Sqlite => sqlite(&mut tx, now, &columns, &users, &torrents).await?,
-    }
-    tx.commit().await?;
-    Ok(())
+    let rolled_back = |e: SiteError| WriteFailure::RolledBack(e);
+    let mut tx = db.pool().begin().await.map_err(|e| rolled_back(e.into()))?;
+    let statements = async {
+        match db.kind() {
+            DbKind::Postgres => postgres(&mut tx, now, &columns, &users, &torrents).await?,
+            DbKind::Sqlite => sqlite(&mut tx, now, &columns, &users, &torrents).await?,
+        }
+        sqlx::query("INSERT INTO flush_marks (id, at) VALUES ($1, $2)")
+            .bind(mark)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM flush_marks WHERE at < $1")
+            .bind(now - MARK_KEEP_SECS)
+            .execute(&mut *tx)
+            .await?;
+        Ok::<(), SiteError>(())
+    };
+    statements.await.map_err(rolled_back)?;
+    tx.commit().await.map_err(|e| WriteFailure::Unknown(e.into()))
 }
 
 /// `{a,b,…}`: a PostgreSQL array literal of column `col` of `rows`.

@@ -47,7 +47,7 @@ pub struct Db {
 /// The migrations of each dialect, in order: (version, description, SQLite, PostgreSQL).
 /// Applied files are never edited (deployed databases check their checksums): a change is
 /// a new file.
-const MIGRATIONS: [(i64, &str, &str, &str); 2] = [
+const MIGRATIONS: [(i64, &str, &str, &str); 3] = [
     (
         1,
         "init",
@@ -59,6 +59,12 @@ const MIGRATIONS: [(i64, &str, &str, &str); 2] = [
         "catalogue search",
         include_str!("../../migrations/sqlite/0002_catalogue_search.sql"),
         include_str!("../../migrations/postgres/0002_catalogue_search.sql"),
+    ),
+    (
+        3,
+        "flush marks",
+        include_str!("../../migrations/sqlite/0003_flush_marks.sql"),
+        include_str!("../../migrations/postgres/0003_flush_marks.sql"),
     ),
 ];
 

@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-pub use super::batch::{StatDelta, TorrentDelta, write_batch};
+pub use super::batch::{StatDelta, TorrentDelta, WriteFailure, committed, write_batch};
 use super::{Db, unix_now};
 use crate::error::SiteError;
 

@@ -254,6 +254,26 @@ both!(a_failed_flush_keeps_its_batch, |t| {
     assert!(metrics.contains("nexsuj_site_flushes_total 1"), "{metrics}");
 });
 
+both!(an_unconfirmed_commit_is_neither_lost_nor_counted_twice, |t| {
+    let (me, cookie) = t.user("unsure").await;
+    let pk = me["authKey"].as_str().unwrap().to_owned();
+    let (_, hash) = t
+        .upload_ok(&cookie, &torrent_bytes("unsure.bin", SIZE), "unsure", "other", "")
+        .await;
+    t.announce(Some(&pk), &hash, 1, transfer(0, 0, SIZE), Started)
+        .unwrap();
+    t.announce(Some(&pk), &hash, 1, transfer(0, 100, SIZE - 100), Regular)
+        .unwrap();
+    // The batch commits, but the flusher never hears so.
+    t.site.flusher().lose_next_commit_reply();
+    assert!(t.site.flusher().flush_once().await.is_err());
+    t.announce(Some(&pk), &hash, 1, transfer(0, 250, SIZE - 250), Regular)
+        .unwrap();
+    // The next flush finds the first one's mark, drops its copy and writes only the rest.
+    t.site.flusher().flush_once().await.unwrap();
+    assert_eq!(profile(t, &cookie).await["downloaded"], 250);
+});
+
 #[tokio::test]
 async fn a_full_queue_pushes_back() {
     let t = TestSite::with_config(crate::support::Backend::Sqlite, |c| c.accounting_queue = 1).await;
