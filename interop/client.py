@@ -288,6 +288,38 @@ def scenario_to_libtorrent():
     seed.wait(10)
 
 
+def scenario_magnet_from_libtorrent():
+    """nexsuj downloads a magnet link: the metadata (BEP 9) and the data from a libtorrent seeder."""
+    src = content("mag1", 3_000_000, 11)
+    t = make_torrent(src, "mag1", [])
+    s, port = lt_session()
+    lt_add(s, t, src, seed=True)
+    magnet = f"magnet:?xt=urn:btih:{info_hash(t).hex()}&dn=mag1&x.pe=127.0.0.1:{port}"
+    dst = os.path.join(TMP, "dst-mag1")
+    p, _, name = nexsuj("download", magnet, dst, extra=["--no-trackers"])
+    wait_exit(p, "nexsuj download of a magnet link")
+    assert "fetching the torrent's metadata" in read_log(name), "the magnet path was taken"
+    same(src, dst, "mag1")
+
+
+def scenario_magnet_to_libtorrent():
+    """libtorrent downloads a magnet link from a nexsuj seeder, which serves the metadata (BEP 9)."""
+    src = content("mag2", 3_000_000, 12)
+    t = make_torrent(src, "mag2", [])
+    seed, port, name = nexsuj("seed", t, src)
+    ready(name)
+    s, _ = lt_session()
+    params = lt.parse_magnet_uri(f"magnet:?xt=urn:btih:{info_hash(t).hex()}")
+    params.save_path = os.path.join(TMP, "dst-mag2")
+    h = s.add_torrent(params)
+    h.connect_peer(("127.0.0.1", port))
+    wait_until("libtorrent to receive the metadata from nexsuj", lambda: h.status().has_metadata)
+    wait_until("the libtorrent leecher", lambda: h.status().is_seeding)
+    same(src, params.save_path, "mag2")
+    seed.terminate()
+    seed.wait(10)
+
+
 def scenario_transmission_seeds():
     """nexsuj downloads from a transmission seeder in the namespace, given directly."""
     src = content("tr1", 5_000_000, 3)
@@ -477,6 +509,8 @@ def scenario_kill_and_recheck():
 SCENARIOS = {
     "from_libtorrent": (scenario_from_libtorrent, False),
     "to_libtorrent": (scenario_to_libtorrent, False),
+    "magnet_from_libtorrent": (scenario_magnet_from_libtorrent, False),
+    "magnet_to_libtorrent": (scenario_magnet_to_libtorrent, False),
     "transmission_seeds": (scenario_transmission_seeds, True),
     "transmission_leeches": (scenario_transmission_leeches, True),
     "both_seeders": (scenario_both_seeders, True),

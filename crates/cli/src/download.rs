@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use client::{AddOptions, Allocation, Session, SessionConfig, TorrentHandle, TorrentSnapshot};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use metainfo::magnet::{Magnet, PeerAddr};
 use serde::Serialize;
 
 use crate::Outcome;
@@ -17,8 +18,8 @@ use crate::units::{human, parse_bytes};
 /// Arguments of `nexsuj download`.
 #[derive(Args)]
 pub struct DownloadArgs {
-    /// The .torrent file.
-    torrent: PathBuf,
+    /// The .torrent file, or a magnet link (`magnet:?xt=urn:btih:…`; quote it in the shell).
+    torrent: String,
     /// Folder to download into (the torrent's file or folder is created inside).
     #[arg(short = 'o', long = "output", default_value = ".")]
     out: PathBuf,
@@ -102,26 +103,47 @@ struct Summary {
 /// Runs `nexsuj download`.
 pub fn run_download(args: DownloadArgs) -> Result<Outcome> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
-    run(args.torrent, args.out, args.sequential, !args.seed, args.engine)
+    let source = if args.torrent.starts_with("magnet:") {
+        Source::Magnet(Box::new(
+            Magnet::parse(&args.torrent).context("cannot read the magnet link")?,
+        ))
+    } else {
+        Source::File(PathBuf::from(&args.torrent))
+    };
+    run(source, args.out, args.sequential, !args.seed, args.engine)
 }
+
+/// What `download` and `seed` start from.
+enum Source {
+    File(PathBuf),
+    /// A magnet link: the metadata is fetched from peers first (BEP 9).
+    Magnet(Box<Magnet>),
+}
+
+/// How long a magnet link's metadata may take to arrive.
+const METADATA_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Runs `nexsuj seed`.
 pub fn run_seed(args: SeedArgs) -> Result<Outcome> {
     if !args.dir.is_dir() {
         anyhow::bail!("{} is not a directory", args.dir.display());
     }
-    run(args.torrent, args.dir, false, false, args.engine)
+    run(Source::File(args.torrent), args.dir, false, false, args.engine)
 }
 
 fn run(
-    torrent: PathBuf,
+    source: Source,
     dir: PathBuf,
     sequential: bool,
     exit_when_done: bool,
     e: EngineArgs,
 ) -> Result<Outcome> {
     crate::logging::init(&e.log)?;
-    let torrent = crate::info::load(&torrent)?;
+    // A bad .torrent file is reported before anything starts.
+    let source = match source {
+        Source::File(path) => Ok(crate::info::load(&path)?),
+        Source::Magnet(magnet) => Err(magnet),
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -139,6 +161,30 @@ fn run(
         let session = Session::new(config).await.context("cannot listen for peers")?;
         let ports: Vec<String> = session.listen_addrs().iter().map(ToString::to_string).collect();
         crate::output::stderr_line(&format!("listening on {}", ports.join(", ")));
+        let mut peers = e.peers.clone();
+        let torrent = match source {
+            Ok(t) => t,
+            Err(mut magnet) => {
+                // The magnet's x.pe peers are the download's peers too.
+                peers.extend(magnet.peers.iter().filter_map(|p| match p {
+                    PeerAddr::Ip(a) => Some(*a),
+                    PeerAddr::Host { .. } => None,
+                }));
+                if e.no_trackers {
+                    magnet.trackers.clear();
+                }
+                crate::output::stderr_line("fetching the torrent's metadata from peers (BEP 9)");
+                tokio::select! {
+                    fetched = session.fetch_metadata(&magnet, &e.peers, METADATA_TIMEOUT) => {
+                        fetched.context("cannot fetch the magnet link's metadata")?
+                    }
+                    () = stop_signal() => {
+                        session.shutdown().await;
+                        return Ok(Outcome::Problems);
+                    }
+                }
+            }
+        };
         let opts = AddOptions {
             dir,
             sequential,
@@ -150,7 +196,7 @@ fn run(
             } else {
                 Allocation::Sparse
             },
-            peers: e.peers.clone(),
+            peers,
             no_trackers: e.no_trackers,
         };
         let start = Instant::now();

@@ -31,6 +31,9 @@ pub enum ClientError {
     /// The same torrent was added twice.
     #[error("torrent {0} is already in the session")]
     Duplicate(String),
+    /// A magnet link's metadata could not be fetched.
+    #[error("magnet metadata: {0}")]
+    Metadata(String),
     /// The session is shutting down.
     #[error("the session is shut down")]
     Closed,

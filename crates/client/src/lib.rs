@@ -25,6 +25,7 @@
 pub mod choker;
 mod config;
 mod error;
+pub mod magnet;
 mod net;
 mod peer;
 pub mod picker;

@@ -174,6 +174,17 @@ impl Session {
         self.shared.peer_id
     }
 
+    /// Fetches the `info` dictionary of a magnet link from peers (its `x.pe`, `peers`, and
+    /// those its trackers name) and returns the torrent, ready for [`Session::add`].
+    pub async fn fetch_metadata(
+        &self,
+        magnet: &metainfo::magnet::Magnet,
+        peers: &[SocketAddr],
+        timeout: std::time::Duration,
+    ) -> Result<Torrent, ClientError> {
+        crate::magnet::fetch(&self.shared, magnet, peers, timeout).await
+    }
+
     /// Adds a torrent: opens its files under `opts.dir`, finds what is already there
     /// (resume state or a hash check) and starts downloading or seeding.
     pub async fn add(&self, torrent: Torrent, opts: AddOptions) -> Result<TorrentHandle, ClientError> {

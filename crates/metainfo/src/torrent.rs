@@ -95,6 +95,33 @@ impl Torrent {
         })
     }
 
+    /// A torrent from an `info` dictionary alone, as a magnet link's metadata exchange
+    /// (BEP 9) delivers it, with `trackers` as its tiers. It has no `piece layers` (BEP 52
+    /// peers send those on request), so a hybrid torrent from a magnet is used through its v1
+    /// piece hashes.
+    pub fn from_info_bytes(
+        info_bytes: &[u8],
+        trackers: Vec<Vec<String>>,
+        strictness: Strictness,
+    ) -> Result<Self, MetainfoError> {
+        let opts = match strictness {
+            Strictness::Strict => DecodeOptions::strict(),
+            Strictness::Lenient => DecodeOptions::lenient(),
+        };
+        let value = opts.decode(info_bytes)?;
+        let info = Info::from_value(&value)?;
+        let announce_list: Vec<Vec<String>> = trackers.into_iter().filter(|t| !t.is_empty()).collect();
+        Ok(Self {
+            announce: announce_list.first().and_then(|t| t.first()).cloned(),
+            announce_list,
+            url_list: Vec::new(),
+            about: About::default(),
+            info,
+            piece_layers: BTreeMap::new(),
+            info_bytes: info_bytes.to_vec(),
+        })
+    }
+
     /// The exact bytes of the `info` dictionary as they appear in the file.
     pub fn info_bytes(&self) -> &[u8] {
         &self.info_bytes

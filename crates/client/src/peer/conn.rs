@@ -10,7 +10,8 @@ use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::mpsc;
-use wire::extended::{ExtendedHandshake, UT_PEX};
+use wire::extended::{ExtendedHandshake, UT_METADATA, UT_PEX};
+use wire::metadata::{METADATA_PIECE_LEN, MetadataMessage};
 use wire::pex::Pex;
 use wire::{Bitfield, BlockRequest, Handshake, Limits, Message, Parsed};
 
@@ -18,8 +19,9 @@ use super::writer::{self, Out, Pending};
 use crate::picker::PeerKey;
 use crate::torrent::{Event, PeerCmd, PeerEntry, PeerStats, TorrentShared, ban_key};
 
-/// The id we receive ut_pex messages under.
+/// The ids we receive ut_pex and ut_metadata messages under.
 const UT_PEX_ID: u8 = 1;
+pub(crate) const UT_METADATA_ID: u8 = 2;
 /// Requests we queue for a peer before rejecting more.
 pub(super) const MAX_PENDING: usize = 500;
 /// Fewest and most requests kept in flight to one peer.
@@ -38,6 +40,8 @@ pub(super) struct Conn {
     pub(super) stats: Arc<PeerStats>,
     pub(super) limits: Limits,
     pub(super) fast: bool,
+    /// The peer's id for ut_metadata messages (never set for a private torrent).
+    pub(super) metadata_id: Option<u8>,
     pub(super) reqq: usize,
     pub(super) outstanding: HashSet<BlockRequest>,
     pub(super) peer_choking: bool,
@@ -113,6 +117,7 @@ pub(super) async fn run(
         stats,
         limits: Limits::for_torrent(t.meta.num_pieces, wire::MAX_REQUEST_LEN),
         fast: theirs.reserved.fast(),
+        metadata_id: None,
         reqq: 250,
         outstanding: HashSet::new(),
         peer_choking: true,
@@ -168,13 +173,16 @@ impl Conn {
                 extensions: if self.t.meta.private {
                     Vec::new()
                 } else {
-                    vec![(UT_PEX.to_owned(), UT_PEX_ID)]
+                    vec![
+                        (UT_PEX.to_owned(), UT_PEX_ID),
+                        (UT_METADATA.to_owned(), UT_METADATA_ID),
+                    ]
                 },
                 client: Some(self.t.session.config.client_name.clone()),
                 port: self.t.session.listen.first().map(SocketAddr::port),
                 reqq: Some(MAX_PENDING as u32),
                 your_ip: Some(self.addr.ip()),
-                metadata_size: None,
+                metadata_size: (!self.t.meta.private).then_some(self.t.meta.info_bytes.len() as u64),
                 upload_only: false,
             };
             let mut payload = Vec::new();
@@ -300,6 +308,7 @@ impl Conn {
                 if let Ok(hs) = ExtendedHandshake::parse(payload) {
                     self.reqq = hs.reqq.map_or(250, |q| q.clamp(16, 2000) as usize);
                     let pex_id = hs.id_of(UT_PEX).filter(|_| !self.t.meta.private);
+                    self.metadata_id = hs.id_of(UT_METADATA).filter(|_| !self.t.meta.private);
                     self.with_entry(|e| {
                         e.client = hs.client;
                         e.pex_id = pex_id;
@@ -307,6 +316,10 @@ impl Conn {
                     });
                 }
             }
+            Message::Extended {
+                id: UT_METADATA_ID,
+                payload,
+            } => self.on_metadata(payload),
             Message::Extended {
                 id: UT_PEX_ID,
                 payload,
@@ -319,6 +332,28 @@ impl Conn {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Answers a ut_metadata request (BEP 9) with a piece of the info dictionary.
+    fn on_metadata(&mut self, payload: &[u8]) {
+        let (Some(id), Ok(MetadataMessage::Request { piece })) =
+            (self.metadata_id, MetadataMessage::parse(payload))
+        else {
+            return;
+        };
+        let info = self.t.meta.info_bytes.clone();
+        let start = piece as usize * METADATA_PIECE_LEN;
+        let mut out = Vec::with_capacity(METADATA_PIECE_LEN + 64);
+        match info.get(start..info.len().min(start + METADATA_PIECE_LEN)) {
+            Some(data) if !data.is_empty() => MetadataMessage::Data {
+                piece,
+                total_size: info.len() as u64,
+                data,
+            }
+            .write(&mut out),
+            _ => MetadataMessage::Reject { piece }.write(&mut out),
+        }
+        self.send(Message::Extended { id, payload: &out });
     }
 
     fn set_pieces(&mut self, bits: Bitfield) -> Result<(), Closed> {

@@ -15,6 +15,8 @@ use wire::{Handshake, Parsed, Reserved};
 
 use crate::torrent::{Event, TorrentShared};
 
+pub(crate) use conn::UT_METADATA_ID;
+
 /// How long a handshake may take.
 pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 

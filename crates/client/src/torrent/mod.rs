@@ -177,6 +177,8 @@ pub(crate) enum Checked {
 #[derive(Debug)]
 pub(crate) struct Meta {
     pub info: Arc<Info>,
+    /// The `info` dictionary's bytes, served to peers that fetch it (BEP 9).
+    pub info_bytes: Arc<[u8]>,
     pub info_hash: [u8; 20],
     pub num_pieces: usize,
     pub total_len: u64,

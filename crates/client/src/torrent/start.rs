@@ -99,6 +99,7 @@ pub(crate) async fn start(
             num_pieces: info.num_pieces() as usize,
             total_len: info.total_size(),
             private: info.private,
+            info_bytes: Arc::from(torrent.info_bytes()),
             info,
             info_hash,
         },

@@ -7,6 +7,7 @@
 mod common;
 mod faults;
 mod listen;
+mod magnet;
 mod pex;
 mod swarm;
 mod trackers;

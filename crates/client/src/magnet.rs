@@ -1,0 +1,347 @@
+//! Magnet links (BEP 9): the `info` dictionary fetched from peers over ut_metadata, checked
+//! against the info-hash, and joined with the magnet's trackers into a [`Torrent`].
+//!
+//! Peers come from the magnet's `x.pe`, from the caller, and from announces to its `tr`
+//! trackers; up to [`PARALLEL`] are asked at once and the first complete, verified copy wins.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use metainfo::magnet::{Magnet, PeerAddr};
+use metainfo::{Strictness, Torrent};
+use sha1::{Digest, Sha1};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tracker_proto::common::{AnnounceEvent, AnnounceRequest, InfoHash, PeerId, Transfer};
+use wire::extended::{ExtendedHandshake, UT_METADATA};
+use wire::metadata::{METADATA_PIECE_LEN, MetadataMessage};
+use wire::{Handshake, Limits, Message, Parsed, Reserved};
+
+use crate::error::ClientError;
+use crate::peer::{HANDSHAKE_TIMEOUT, UT_METADATA_ID, read_handshake};
+use crate::session::SessionShared;
+
+/// The largest info dictionary accepted (libtorrent's default limit is 30 MiB of .torrent;
+/// an info dictionary of 16 MiB describes about a million pieces).
+pub const MAX_METADATA: u64 = 16 << 20;
+/// Peers asked at once.
+pub const PARALLEL: usize = 8;
+/// How long one peer may take to hand over the whole dictionary.
+const PER_PEER: Duration = Duration::from_secs(30);
+/// Connections tried per peer, and the pause between them.
+const ATTEMPTS: u32 = 3;
+const RETRY_DELAY: Duration = Duration::from_secs(1);
+
+/// Fetches the info dictionary of `magnet` and returns the torrent (its trackers, one per
+/// tier, as libtorrent does for magnets). Fails after `timeout`, or when every peer found
+/// has been asked without success and no tracker can name more.
+pub(crate) async fn fetch(
+    session: &SessionShared,
+    magnet: &Magnet,
+    extra_peers: &[SocketAddr],
+    timeout: Duration,
+) -> Result<Torrent, ClientError> {
+    let info_hash = magnet.info_hash_v1.ok_or(ClientError::V2Only)?.0;
+    let (found, mut addrs) = mpsc::unbounded_channel::<SocketAddr>();
+    for a in extra_peers {
+        let _ = found.send(*a);
+    }
+    for p in &magnet.peers {
+        match p {
+            PeerAddr::Ip(a) => {
+                let _ = found.send(*a);
+            }
+            PeerAddr::Host { host, port } => {
+                let (found, host, port) = (found.clone(), host.clone(), *port);
+                tokio::spawn(async move {
+                    if let Ok(list) = tokio::net::lookup_host((host.as_str(), port)).await {
+                        for a in list {
+                            let _ = found.send(a);
+                        }
+                    }
+                });
+            }
+        }
+    }
+    for url in &magnet.trackers {
+        let (found, url, via) = (found.clone(), url.clone(), session.via());
+        let req = AnnounceRequest {
+            info_hash: InfoHash(info_hash),
+            peer_id: PeerId(session.peer_id),
+            port: session.listen.first().map_or(0, SocketAddr::port),
+            // The size is not known yet: anything but 0, which would say "seeder".
+            transfer: Transfer {
+                uploaded: 0,
+                downloaded: 0,
+                left: magnet.exact_length.unwrap_or(1).max(1),
+            },
+            event: AnnounceEvent::Started,
+            numwant: Some(50),
+            ip: None,
+            key: Some(session.key.to_be_bytes().to_vec()),
+        };
+        tokio::spawn(async move {
+            match crate::tracker::announce(&url, &req, via).await {
+                Ok(resp) => {
+                    for p in &resp.peers {
+                        let _ = found.send(p.addr);
+                    }
+                }
+                Err(e) => tracing::debug!(%url, error = %e, "magnet: announce failed"),
+            }
+        });
+    }
+    drop(found);
+
+    let deadline = tokio::time::sleep(timeout);
+    tokio::pin!(deadline);
+    let mut asked = HashSet::new();
+    let mut fetches = JoinSet::new();
+    let mut last_error = "no peers found";
+    let mut more_coming = true;
+    loop {
+        if !more_coming && fetches.is_empty() {
+            return Err(ClientError::Metadata(format!(
+                "every peer failed; last error: {last_error}"
+            )));
+        }
+        tokio::select! {
+            next = addrs.recv(), if more_coming && fetches.len() < PARALLEL => match next {
+                Some(addr) if asked.insert(addr) => {
+                    let (peer_id, bind) = (session.peer_id, session.bind);
+                    fetches.spawn(async move {
+                        (addr, ask_peer(addr, info_hash, peer_id, bind).await)
+                    });
+                }
+                Some(_) => {}
+                // Every source (given peers, x.pe names, trackers) has said all it knows.
+                None => more_coming = false,
+            },
+            Some(done) = fetches.join_next() => match done {
+                Ok((addr, Ok(info))) => {
+                    tracing::info!(%addr, bytes = info.len(), "metadata received");
+                    return torrent_from(&info, &magnet.trackers);
+                }
+                Ok((addr, Err(why))) => {
+                    tracing::debug!(%addr, why, "magnet: no metadata from this peer");
+                    last_error = why;
+                }
+                Err(_) => last_error = "a fetch task failed",
+            },
+            () = &mut deadline => {
+                return Err(ClientError::Metadata(format!("timed out; last error: {last_error}")));
+            }
+        }
+    }
+}
+
+/// The torrent of a verified info dictionary and the magnet's trackers.
+fn torrent_from(info: &[u8], trackers: &[String]) -> Result<Torrent, ClientError> {
+    let tiers = trackers.iter().map(|t| vec![t.clone()]).collect();
+    Torrent::from_info_bytes(info, tiers, Strictness::Lenient)
+        .map_err(|e| ClientError::Metadata(format!("the info dictionary is not valid: {e}")))
+}
+
+/// Asks one peer, trying again a few times when it could not be reached or did not answer
+/// the handshake (a peer that has just added the torrent, say).
+async fn ask_peer(
+    addr: SocketAddr,
+    info_hash: [u8; 20],
+    peer_id: [u8; 20],
+    bind: Option<std::net::IpAddr>,
+) -> Result<Vec<u8>, &'static str> {
+    let mut attempt = 1;
+    loop {
+        let got = tokio::time::timeout(PER_PEER, from_peer(addr, info_hash, peer_id, bind))
+            .await
+            .unwrap_or(Err("timed out"));
+        match got {
+            Err(why @ ("connect failed" | "no handshake")) if attempt < ATTEMPTS => {
+                tracing::debug!(%addr, why, attempt, "magnet: trying the peer again");
+                tokio::time::sleep(RETRY_DELAY).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Asks one peer for the whole info dictionary; returns it once its SHA-1 is `info_hash`.
+async fn from_peer(
+    addr: SocketAddr,
+    info_hash: [u8; 20],
+    peer_id: [u8; 20],
+    bind: Option<std::net::IpAddr>,
+) -> Result<Vec<u8>, &'static str> {
+    let mut s = tokio::time::timeout(HANDSHAKE_TIMEOUT, crate::net::connect(addr, bind))
+        .await
+        .map_err(|_| "connect timed out")?
+        .map_err(|_| "connect failed")?;
+    let ours = Handshake {
+        reserved: Reserved::nexsuj(),
+        info_hash,
+        peer_id,
+    };
+    s.write_all(&ours.to_bytes()).await.map_err(|_| "write failed")?;
+    let theirs = read_handshake(&mut s).await.ok_or("no handshake")?;
+    if theirs.info_hash != info_hash {
+        return Err("another torrent");
+    }
+    if !theirs.reserved.extension_protocol() {
+        return Err("no extension protocol");
+    }
+    let mut frame = Vec::new();
+    let hs = ExtendedHandshake {
+        extensions: vec![(UT_METADATA.to_owned(), UT_METADATA_ID)],
+        ..ExtendedHandshake::default()
+    };
+    let mut payload = Vec::new();
+    hs.write(&mut payload);
+    Message::Extended {
+        id: 0,
+        payload: &payload,
+    }
+    .write(&mut frame);
+    s.write_all(&frame).await.map_err(|_| "write failed")?;
+
+    let limits = Limits::default();
+    let mut fetch: Option<Fetch> = None;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut filled = 0;
+    loop {
+        let mut off = 0;
+        let mut out = Vec::new();
+        while let Parsed::Done { value, len } =
+            wire::decode(&buf[off..filled], &limits).map_err(|_| "protocol violation")?
+        {
+            off += len;
+            match value {
+                Message::Extended { id: 0, payload } if fetch.is_none() => {
+                    let hs = ExtendedHandshake::parse(payload).map_err(|_| "bad extension handshake")?;
+                    let their_id = hs.id_of(UT_METADATA).ok_or("no ut_metadata")?;
+                    let size = hs.metadata_size.ok_or("no metadata_size")?;
+                    if size == 0 || size > MAX_METADATA {
+                        return Err("metadata_size out of range");
+                    }
+                    let f = Fetch::new(size as usize);
+                    for piece in 0..f.pieces() {
+                        let mut p = Vec::new();
+                        MetadataMessage::Request { piece }.write(&mut p);
+                        Message::Extended {
+                            id: their_id,
+                            payload: &p,
+                        }
+                        .write(&mut out);
+                    }
+                    fetch = Some(f);
+                }
+                Message::Extended {
+                    id: UT_METADATA_ID,
+                    payload,
+                } => {
+                    let f = fetch.as_mut().ok_or("metadata before the handshake")?;
+                    match MetadataMessage::parse(payload).map_err(|_| "bad ut_metadata message")? {
+                        MetadataMessage::Data {
+                            piece,
+                            total_size,
+                            data,
+                        } => {
+                            if total_size != f.data.len() as u64 {
+                                return Err("total_size changed");
+                            }
+                            if f.put(piece, data)? {
+                                let info = std::mem::take(&mut f.data);
+                                return if Sha1::digest(&info).as_slice() == info_hash {
+                                    Ok(info)
+                                } else {
+                                    Err("metadata does not match the info-hash")
+                                };
+                            }
+                        }
+                        MetadataMessage::Reject { .. } => return Err("request rejected"),
+                        MetadataMessage::Request { .. } => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !out.is_empty() {
+            s.write_all(&out).await.map_err(|_| "write failed")?;
+        }
+        buf.copy_within(off..filled, 0);
+        filled -= off;
+        if filled == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = s.read(&mut buf[filled..]).await.map_err(|_| "read failed")?;
+        if n == 0 {
+            return Err("closed by the peer");
+        }
+        filled += n;
+    }
+}
+
+/// An info dictionary being assembled.
+struct Fetch {
+    data: Vec<u8>,
+    received: Vec<bool>,
+}
+
+impl Fetch {
+    fn new(size: usize) -> Self {
+        Self {
+            data: vec![0; size],
+            received: vec![false; size.div_ceil(METADATA_PIECE_LEN)],
+        }
+    }
+
+    fn pieces(&self) -> u32 {
+        self.received.len() as u32
+    }
+
+    /// Stores a piece; true once every piece is in.
+    fn put(&mut self, piece: u32, data: &[u8]) -> Result<bool, &'static str> {
+        let start = piece as usize * METADATA_PIECE_LEN;
+        let end = (start + METADATA_PIECE_LEN).min(self.data.len());
+        if start >= self.data.len() || data.len() != end - start {
+            return Err("metadata piece of the wrong size");
+        }
+        self.data[start..end].copy_from_slice(data);
+        self.received[piece as usize] = true;
+        Ok(self.received.iter().all(|&r| r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_assemble_and_sizes_are_checked() {
+        let mut f = Fetch::new(METADATA_PIECE_LEN + 10);
+        assert_eq!(f.pieces(), 2);
+        assert_eq!(f.put(1, &[7; 9]), Err("metadata piece of the wrong size"));
+        assert_eq!(f.put(2, &[7; 10]), Err("metadata piece of the wrong size"));
+        assert_eq!(f.put(1, &[7; 10]), Ok(false));
+        assert_eq!(f.put(0, &[1; METADATA_PIECE_LEN]), Ok(true));
+        assert_eq!(f.data[METADATA_PIECE_LEN], 7);
+    }
+
+    #[test]
+    fn the_torrent_keeps_the_info_hash_and_the_trackers() {
+        let info = b"d6:lengthi5e4:name1:a12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaae";
+        let t = torrent_from(
+            info,
+            &["udp://t.test:1/announce".into(), "http://u.test/announce".into()],
+        )
+        .unwrap();
+        assert_eq!(
+            t.info_hash_v1().unwrap().0.as_slice(),
+            Sha1::digest(info).as_slice()
+        );
+        assert_eq!(t.trackers().len(), 2);
+        assert!(torrent_from(b"d4:name1:ae", &[]).is_err());
+    }
+}
