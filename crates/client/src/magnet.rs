@@ -17,10 +17,10 @@ use tokio::task::JoinSet;
 use tracker_proto::common::{AnnounceEvent, AnnounceRequest, InfoHash, PeerId, Transfer};
 use wire::extended::{ExtendedHandshake, UT_METADATA};
 use wire::metadata::{METADATA_PIECE_LEN, MetadataMessage};
-use wire::{Handshake, Limits, Message, Parsed, Reserved};
+use wire::{Limits, Message, Parsed};
 
 use crate::error::ClientError;
-use crate::peer::{HANDSHAKE_TIMEOUT, UT_METADATA_ID, read_handshake};
+use crate::peer::{UT_METADATA_ID, handshake_for};
 use crate::session::SessionShared;
 
 /// The largest info dictionary accepted (libtorrent's default limit is 30 MiB of .torrent;
@@ -175,20 +175,7 @@ async fn from_peer(
     peer_id: [u8; 20],
     bind: Option<std::net::IpAddr>,
 ) -> Result<Vec<u8>, &'static str> {
-    let mut s = tokio::time::timeout(HANDSHAKE_TIMEOUT, crate::net::connect(addr, bind))
-        .await
-        .map_err(|_| "connect timed out")?
-        .map_err(|_| "connect failed")?;
-    let ours = Handshake {
-        reserved: Reserved::nexsuj(),
-        info_hash,
-        peer_id,
-    };
-    s.write_all(&ours.to_bytes()).await.map_err(|_| "write failed")?;
-    let theirs = read_handshake(&mut s).await.ok_or("no handshake")?;
-    if theirs.info_hash != info_hash {
-        return Err("another torrent");
-    }
+    let (mut s, theirs) = crate::peer::open(addr, bind, &handshake_for(info_hash, peer_id)).await?;
     if !theirs.reserved.extension_protocol() {
         return Err("no extension protocol");
     }

@@ -21,6 +21,15 @@ pub enum Strictness {
     Lenient,
 }
 
+impl Strictness {
+    fn decode_options(self) -> DecodeOptions {
+        match self {
+            Self::Strict => DecodeOptions::strict(),
+            Self::Lenient => DecodeOptions::lenient(),
+        }
+    }
+}
+
 /// A parsed `.torrent` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Torrent {
@@ -60,10 +69,7 @@ impl Torrent {
 
     /// Parses a torrent file with the given strictness.
     pub fn from_bytes_with(bytes: &[u8], strictness: Strictness) -> Result<Self, MetainfoError> {
-        let opts = match strictness {
-            Strictness::Strict => DecodeOptions::strict(),
-            Strictness::Lenient => DecodeOptions::lenient(),
-        };
+        let opts = strictness.decode_options();
         let root = opts.decode(bytes)?;
         Self::from_value(&root)
     }
@@ -104,10 +110,7 @@ impl Torrent {
         trackers: Vec<Vec<String>>,
         strictness: Strictness,
     ) -> Result<Self, MetainfoError> {
-        let opts = match strictness {
-            Strictness::Strict => DecodeOptions::strict(),
-            Strictness::Lenient => DecodeOptions::lenient(),
-        };
+        let opts = strictness.decode_options();
         let value = opts.decode(info_bytes)?;
         let info = Info::from_value(&value)?;
         let announce_list: Vec<Vec<String>> = trackers.into_iter().filter(|t| !t.is_empty()).collect();

@@ -58,10 +58,6 @@ pub struct Site {
     flusher: Flusher,
 }
 
-fn parse_key(hex_key: &str) -> Option<[u8; 32]> {
-    metainfo::info_hash::from_hex(hex_key)
-}
-
 impl Site {
     /// Opens the site with the database named by the configuration (SQLite under the data
     /// directory by default), creating the data directory if needed. `proxies`: the reverse
@@ -94,7 +90,7 @@ impl Site {
         db.migrate().await?;
         let fresh = hex(&random_bytes::<32>()?);
         let key = db.setting_or_insert("csrf_key", &fresh).await?;
-        let key = parse_key(&key)
+        let key = metainfo::info_hash::from_hex::<32>(&key)
             .ok_or_else(|| SiteError::Config("stored csrf_key is not 64 hex digits".into()))?;
         let policy = Arc::new(SitePolicy::new());
         let accumulator = Arc::new(Accumulator::new(config.accounting_queue.max(1)));

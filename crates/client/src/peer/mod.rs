@@ -5,7 +5,7 @@ mod conn;
 mod transfer;
 mod writer;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,26 +41,41 @@ pub(crate) async fn read_handshake(stream: &mut TcpStream) -> Option<Handshake> 
     tokio::time::timeout(HANDSHAKE_TIMEOUT, work).await.ok().flatten()
 }
 
-fn our_handshake(t: &TorrentShared) -> Handshake {
+/// Our handshake for torrent `info_hash`.
+pub(crate) fn handshake_for(info_hash: [u8; 20], peer_id: [u8; 20]) -> Handshake {
     Handshake {
         reserved: Reserved::nexsuj(),
-        info_hash: t.meta.info_hash,
-        peer_id: t.session.peer_id,
+        info_hash,
+        peer_id,
     }
+}
+
+fn our_handshake(t: &TorrentShared) -> Handshake {
+    handshake_for(t.meta.info_hash, t.session.peer_id)
+}
+
+/// Connects to `addr` (from `bind`) and exchanges handshakes; fails, saying why, unless the
+/// peer answers for the same torrent.
+pub(crate) async fn open(
+    addr: SocketAddr,
+    bind: Option<IpAddr>,
+    ours: &Handshake,
+) -> Result<(TcpStream, Handshake), &'static str> {
+    let mut s = tokio::time::timeout(HANDSHAKE_TIMEOUT, crate::net::connect(addr, bind))
+        .await
+        .map_err(|_| "connect timed out")?
+        .map_err(|_| "connect failed")?;
+    s.write_all(&ours.to_bytes()).await.map_err(|_| "write failed")?;
+    let theirs = read_handshake(&mut s).await.ok_or("no handshake")?;
+    if theirs.info_hash != ours.info_hash {
+        return Err("another torrent");
+    }
+    Ok((s, theirs))
 }
 
 /// Connects to `addr` and runs the connection until it ends.
 pub(crate) async fn connect(t: Arc<TorrentShared>, addr: SocketAddr) {
-    let attempt = async {
-        let mut s = tokio::time::timeout(HANDSHAKE_TIMEOUT, crate::net::connect(addr, t.session.bind))
-            .await
-            .ok()?
-            .ok()?;
-        s.write_all(&our_handshake(&t).to_bytes()).await.ok()?;
-        let theirs = read_handshake(&mut s).await?;
-        (theirs.info_hash == t.meta.info_hash).then_some((s, theirs))
-    };
-    let result = attempt.await;
+    let result = open(addr, t.session.bind, &our_handshake(&t)).await.ok();
     {
         let mut s = t.lock();
         s.connecting = s.connecting.saturating_sub(1);

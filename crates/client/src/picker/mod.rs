@@ -169,13 +169,7 @@ impl Picker {
     /// Appends up to `n` block requests for `peer`, which has `pieces`.
     pub fn pick(&mut self, peer: PeerKey, pieces: &Bitfield, n: usize, out: &mut Vec<BlockRequest>) {
         let start = out.len();
-        let mut keys: Vec<u32> = self
-            .partial
-            .keys()
-            .copied()
-            .filter(|&i| pieces.get(i as usize))
-            .collect();
-        keys.sort_unstable();
+        let mut keys = self.partial_among(pieces);
         // Pieces this peer already works on first, so pieces complete one by one.
         keys.sort_by_key(|i| !self.partial[i].contributors.contains(&peer));
         for i in keys {
@@ -252,7 +246,8 @@ impl Picker {
         best.map(|(_, i)| i as u32)
     }
 
-    fn endgame(&mut self, peer: PeerKey, pieces: &Bitfield, n: usize, out: &mut Vec<BlockRequest>) {
+    /// The partial pieces among `pieces`, in index order.
+    fn partial_among(&self, pieces: &Bitfield) -> Vec<u32> {
         let mut keys: Vec<u32> = self
             .partial
             .keys()
@@ -260,6 +255,11 @@ impl Picker {
             .filter(|&i| pieces.get(i as usize))
             .collect();
         keys.sort_unstable();
+        keys
+    }
+
+    fn endgame(&mut self, peer: PeerKey, pieces: &Bitfield, n: usize, out: &mut Vec<BlockRequest>) {
+        let keys = self.partial_among(pieces);
         let mut taken = 0;
         for i in keys {
             let lens: Vec<u32> = (0..self.num_blocks(i)).map(|b| self.block_len(i, b)).collect();
