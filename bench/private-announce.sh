@@ -57,7 +57,12 @@ declare -A url=([public]=$public_url [private]=$private_url)
 start() { # name command args…: started on CPU 0, one HTTP worker, listening on ${url[name]}
     local name=$1 base=${url[$1]}
     shift
-    taskset -c 0 env NEXSUJ_HTTP_WORKERS=1 NEXSUJ_TRACKER_HTTP_WORKERS=1 NEXSUJ_LOG=warn "$@" \
+    # The load generator is one address standing in for 10k users, and it re-announces the
+    # same peers within seconds: lift the per-address cap, and let every announce be credited
+    # (min interval 0) so the accounting path is what is measured.
+    taskset -c 0 env NEXSUJ_HTTP_WORKERS=1 NEXSUJ_TRACKER_HTTP_WORKERS=1 NEXSUJ_LOG=warn \
+        NEXSUJ_MAX_PEERS_PER_IP=0 NEXSUJ_TRACKER_MAX_PEERS_PER_IP=0 NEXSUJ_TRACKER_MIN_INTERVAL=0 \
+        NEXSUJ_MIN_INTERVAL=0 "$@" \
         --http "${base#http://}" --udp 127.0.0.1:0 2>"$work/$name.log" &
     pid[$name]=$!
     for _ in $(seq 600); do

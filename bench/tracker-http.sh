@@ -66,7 +66,8 @@ start_server() { # name → sets $server_pid
     port=$((port + 2))
     case $1 in
     nexsuj)
-        NEXSUJ_LOG=error NEXSUJ_HTTP_WORKERS=1 taskset -c 0 "$nexsuj" tracker --http "127.0.0.1:$port" \
+        # The load generator is one address standing in for every peer: no per-address caps.
+        NEXSUJ_LOG=error NEXSUJ_HTTP_WORKERS=1 NEXSUJ_MAX_PEERS_PER_IP=0 NEXSUJ_MAX_CONNECTIONS_PER_IP=0 taskset -c 0 "$nexsuj" tracker --http "127.0.0.1:$port" \
             --udp "127.0.0.1:$((port + 1))" &
         ;;
     aquatic_http)

@@ -5,13 +5,15 @@
 
 Reads $NEXSUJ (the binary). libtorrent runs inside this process (python3-libtorrent, TCP only); transmission runs
 as a separate test host in a network namespace made here (it refuses loopback peers), reached over a veth pair;
-everything is removed at exit. The tracker is ours (`nexsuj tracker`). Every download is compared byte for byte.
+everything is removed at exit. The tracker is ours (`nexsuj tracker`), or aquatic_http ($NEXSUJ_TOOLS/bin, installed
+by setup.sh) with its default settings. Every download is compared byte for byte.
 """
 
 import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -21,10 +23,13 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
+import urllib.request
 
 import libtorrent as lt
 
 NEXSUJ = os.environ.get("NEXSUJ", "target/release/nexsuj")
+AQUATIC = os.path.join(os.environ.get("NEXSUJ_TOOLS", "/var/tmp/nexsuj-tools"), "bin", "aquatic_http")
 TMP = tempfile.mkdtemp(prefix="nexsuj-client-interop-")
 PROCS = []
 NET = None  # the namespace, once made
@@ -227,6 +232,27 @@ def tracker(host):
     return f"http://{host}:{http}/announce", f"udp://{host}:{udp}/announce"
 
 
+def aquatic(host="127.0.0.1"):
+    """aquatic_http with the configuration it prints (keep-alive on, as deployed), on our address."""
+    port = free_port(host)
+    printed = subprocess.run([AQUATIC, "-p"], check=True, capture_output=True, text=True).stdout
+    cfg = os.path.join(TMP, f"aquatic-{port}.toml")
+    with open(cfg, "w") as f:
+        f.write(re.sub(r"(?m)^address = .*$", f'address = "{host}:{port}"', printed))
+    spawn([AQUATIC, "-c", cfg], f"aquatic-{port}.log")
+    wait_until("aquatic_http", lambda: can_connect(host, port), 20)
+    return f"http://{host}:{port}/announce"
+
+
+def scraped(announce_url, info_hash):
+    """The tracker's (seeders, leechers) for the torrent (BEP 48 scrape)."""
+    url = announce_url.replace("/announce", "/scrape") + "?info_hash=" + urllib.parse.quote_from_bytes(info_hash)
+    with urllib.request.urlopen(url, timeout=5) as r:
+        body = r.read()
+    count = lambda key: int(re.search(key + rb"i(\d+)e", body).group(1)) if key in body else 0
+    return count(b"8:complete"), count(b"10:incomplete")
+
+
 def can_connect(host, port):
     try:
         socket.create_connection((host, port), 0.5).close()
@@ -316,6 +342,38 @@ def scenario_magnet_to_libtorrent():
     wait_until("libtorrent to receive the metadata from nexsuj", lambda: h.status().has_metadata)
     wait_until("the libtorrent leecher", lambda: h.status().is_seeding)
     same(src, params.save_path, "mag2")
+    seed.terminate()
+    seed.wait(10)
+
+
+def scenario_aquatic_from_libtorrent():
+    """nexsuj downloads from a libtorrent seeder that only an aquatic_http tracker names."""
+    src = content("aq1", 4_000_000, 13)
+    url = aquatic()
+    t = make_torrent(src, "aq1", [url])
+    s, _ = lt_session()
+    lt_add(s, t, src, seed=True)
+    # aquatic_http asks for announces every 2 minutes: the seeder must be there before nexsuj asks.
+    wait_until("libtorrent's announce to aquatic_http", lambda: scraped(url, info_hash(t))[0] == 1, 60)
+    dst = os.path.join(TMP, "dst-aq1")
+    p, _, _ = nexsuj("download", t, dst)
+    wait_exit(p, "nexsuj download through aquatic_http")
+    same(src, dst, "aq1")
+
+
+def scenario_aquatic_to_libtorrent():
+    """A libtorrent leecher finds a nexsuj seeder through aquatic_http: our announce is accepted."""
+    src = content("aq2", 4_000_000, 14)
+    url = aquatic()
+    t = make_torrent(src, "aq2", [url])
+    seed, _, name = nexsuj("seed", t, src)
+    ready(name)
+    wait_until("nexsuj's announce to aquatic_http", lambda: scraped(url, info_hash(t))[0] == 1, 60)
+    s, _ = lt_session()
+    dst = os.path.join(TMP, "dst-aq2")
+    h = lt_add(s, t, dst)
+    wait_until("the libtorrent leecher", lambda: h.status().is_seeding)
+    same(src, dst, "aq2")
     seed.terminate()
     seed.wait(10)
 
@@ -511,6 +569,8 @@ SCENARIOS = {
     "to_libtorrent": (scenario_to_libtorrent, False),
     "magnet_from_libtorrent": (scenario_magnet_from_libtorrent, False),
     "magnet_to_libtorrent": (scenario_magnet_to_libtorrent, False),
+    "aquatic_from_libtorrent": (scenario_aquatic_from_libtorrent, False),
+    "aquatic_to_libtorrent": (scenario_aquatic_to_libtorrent, False),
     "transmission_seeds": (scenario_transmission_seeds, True),
     "transmission_leeches": (scenario_transmission_leeches, True),
     "both_seeders": (scenario_both_seeders, True),

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the programs the interop suites and the benchmarks compare nexsuj against.
+# Installs the programs the interop suites and the benchmarks compare nexsuj against (Debian packages, and
+# aquatic_http from crates.io).
 # Idempotent: installs only what is missing, running `apt-get update` at most once. Quiet unless it fails.
 set -euo pipefail
 
@@ -23,6 +24,23 @@ if [[ ${#missing[@]} -gt 0 ]]; then
         echo "error: could not install: ${missing[*]}" >&2
         exit 1
     fi
+fi
+
+# aquatic_http, the fastest open HTTP tracker, for the client suite (and the benchmarks, which look for it in the
+# same place): installed once from crates.io into $NEXSUJ_TOOLS, built in a target dir of its own so that it does not
+# fight the workspace's build. Not --locked: its lockfile pins metrics 0.22.3, which current rustc rejects (E0521);
+# cargo then takes the newest compatible versions, as bench/lib.sh does.
+tools=${NEXSUJ_TOOLS:-/var/tmp/nexsuj-tools}
+if [[ ! -x $tools/bin/aquatic_http ]]; then
+    aquatic_log=$(mktemp)
+    if ! CARGO_TARGET_DIR=${AQUATIC_TARGET_DIR:-/var/tmp/aquatic-target} \
+        cargo install -q --root "$tools" aquatic_http --version 0.9.0 >"$aquatic_log" 2>&1; then
+        cat "$aquatic_log" >&2
+        rm -f "$aquatic_log"
+        echo "error: could not install aquatic_http 0.9.0 into $tools" >&2
+        exit 1
+    fi
+    rm -f "$aquatic_log"
 fi
 
 # The bindings belong to Debian's python, not to whatever python3 comes first on PATH.

@@ -1,6 +1,7 @@
 //! `nexsuj`: the one binary of the suite. Each subcommand lives in its own module; errors
 //! are printed as one line and turned into a non-zero exit code, never a panic.
 
+mod admin;
 mod create;
 mod download;
 mod info;
@@ -42,6 +43,8 @@ enum Command {
     Tracker(tracker::TrackerArgs),
     /// Run the private-tracker site with its tracker (pages, JSON API, HTTP and UDP tracker).
     Serve(serve::ServeArgs),
+    /// Name the private-tracker site's admins (grant or revoke, by e-mail).
+    Admin(admin::AdminArgs),
 }
 
 /// How a command ended when it did not fail outright.
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Tracker(args) => tracker::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Admin(args) => admin::run(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::storage::Allocation;
+use crate::storage::{Allocation, DiskFaults};
 
 /// Settings of a [`Session`](crate::Session).
 #[derive(Debug, Clone)]
@@ -14,10 +14,25 @@ pub struct SessionConfig {
     pub listen_addrs: Vec<IpAddr>,
     /// First and last port to try (BEP 3: 6881, then up to 6889). `(0, 0)`: any free port.
     pub ports: (u16, u16),
-    /// Most peer connections in the whole session.
+    /// Most peer connections in the whole session, counted from the first byte: half-open
+    /// ones (connecting, handshaking) take a slot too. An incoming connection that finds
+    /// none is closed at once.
     pub max_connections: usize,
     /// Most peer connections per torrent.
     pub max_peers_per_torrent: usize,
+    /// Most peer addresses a torrent keeps (from trackers, PEX and the user); past it the
+    /// worst are dropped: most failed first, then lowest BEP 40 priority. Default 2,000
+    /// (libtorrent's `max_peerlist_size` is 3,000).
+    pub max_known_peers: usize,
+    /// Most bytes queued for sending to one peer (default 1 MiB; at least 64 KiB plus the
+    /// torrent's bitfield). Optional answers (ut_metadata pieces, blocks) stop at half of
+    /// it and are rejected, the peer's messages are not read past three quarters, and a
+    /// peer whose queue would go past it is disconnected: a peer that never reads cannot
+    /// grow our memory.
+    pub max_send_queue: usize,
+    /// Raise the soft limit on open files (`RLIMIT_NOFILE`) to the hard limit when the
+    /// session starts, so that `max_connections` sockets and the file pool fit (Unix).
+    pub raise_fd_limit: bool,
     /// Upload slots per torrent: peers unchoked at a time, the optimistic one included.
     pub upload_slots: usize,
     /// Session-wide download limit in bytes per second (0 = none).
@@ -32,6 +47,14 @@ pub struct SessionConfig {
     /// being read back and written in one call. Pieces started beyond it are written block by
     /// block and hashed from disk.
     pub piece_memory: u64,
+    /// Most files the session keeps open at once, over all its torrents (libtorrent's
+    /// `file_pool_size`). The least recently used idle file is closed to open another, so a
+    /// torrent of any number of files needs at most this many descriptors. The default leaves
+    /// room for the peer sockets under the usual limit of 1,024 descriptors per process.
+    pub file_pool_size: usize,
+    /// Simulated free space for the torrents' writes, shared by them as a disk is (tests and
+    /// drills of the disk-full handling); `None`, the default, writes as usual.
+    pub disk_faults: Option<DiskFaults>,
 }
 
 impl Default for SessionConfig {
@@ -41,12 +64,17 @@ impl Default for SessionConfig {
             ports: (6881, 6889),
             max_connections: 200,
             max_peers_per_torrent: 50,
+            max_known_peers: 2000,
+            max_send_queue: 1 << 20,
+            raise_fd_limit: true,
             upload_slots: 4,
             download_rate: 0,
             upload_rate: 0,
             timing: Timing::default(),
             client_name: format!("nexsuj {}", env!("CARGO_PKG_VERSION")),
             piece_memory: 32 << 20,
+            file_pool_size: 256,
+            disk_faults: None,
         }
     }
 }
@@ -73,6 +101,16 @@ pub struct Timing {
     /// Wait before reconnecting to a peer that failed or went away; doubles with each
     /// failure, up to 64 times.
     pub reconnect_delay: Duration,
+    /// Pause after a failed `accept` (out of file descriptors, say); doubles with each
+    /// failure in a row up to `accept_backoff_max`, so the accept loop does not spin.
+    pub accept_backoff_min: Duration,
+    /// Longest pause between failed `accept` calls.
+    pub accept_backoff_max: Duration,
+    /// First retry of the writes that failed (a full disk) and paused a torrent; doubles
+    /// with each failed retry up to `disk_retry_max`.
+    pub disk_retry_min: Duration,
+    /// Longest wait between retries of failed writes.
+    pub disk_retry_max: Duration,
 }
 
 impl Default for Timing {
@@ -86,7 +124,11 @@ impl Default for Timing {
             udp_timeout: Duration::from_secs(5),
             resume_interval: Duration::from_secs(30),
             reconnect_delay: Duration::from_secs(2),
+            accept_backoff_min: Duration::from_millis(10),
+            accept_backoff_max: Duration::from_secs(1),
             pex_interval: Duration::from_secs(60),
+            disk_retry_min: Duration::from_secs(10),
+            disk_retry_max: Duration::from_secs(600),
         }
     }
 }

@@ -34,6 +34,10 @@ pub enum ClientError {
     /// A magnet link's metadata could not be fetched.
     #[error("magnet metadata: {0}")]
     Metadata(String),
+    /// The torrent's name is the folder where the engine keeps its state (`.nexsuj`): its
+    /// files could overwrite other torrents' resume data.
+    #[error("torrent name {0:?} is reserved for the client's state folder")]
+    ReservedName(String),
     /// The session is shutting down.
     #[error("the session is shut down")]
     Closed,

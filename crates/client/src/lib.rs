@@ -24,6 +24,7 @@
 
 pub mod choker;
 mod config;
+mod counters;
 mod error;
 pub mod magnet;
 mod net;
@@ -39,8 +40,9 @@ mod torrent;
 pub mod tracker;
 
 pub use config::{AddOptions, SessionConfig, Timing};
+pub use counters::SessionCounters;
 pub use error::{ClientError, TrackerError};
 pub use session::Session;
-pub use snapshot::{PeerSnapshot, SessionSnapshot, TorrentSnapshot};
-pub use storage::Allocation;
+pub use snapshot::{DiskStatus, PeerSnapshot, SessionSnapshot, TorrentSnapshot};
+pub use storage::{Allocation, DiskFaults, FilePoolStats};
 pub use torrent::TorrentHandle;

@@ -30,6 +30,10 @@ pub const MAX_METADATA: u64 = 16 << 20;
 pub const PARALLEL: usize = 8;
 /// How long one peer may take to hand over the whole dictionary.
 const PER_PEER: Duration = Duration::from_secs(30);
+/// Metadata pieces asked of one peer at a time: a peer answers only while its queue for us
+/// has room (nexsuj rejects past half its `max_send_queue`), and libtorrent keeps two. A
+/// rejected piece is asked for again once another arrives.
+const WINDOW: u32 = 4;
 /// Connections tried per peer, and the pause between them.
 const ATTEMPTS: u32 = 3;
 const RETRY_DELAY: Duration = Duration::from_secs(1);
@@ -80,7 +84,7 @@ pub(crate) async fn fetch(
             event: AnnounceEvent::Started,
             numwant: Some(50),
             ip: None,
-            key: Some(session.key.to_be_bytes().to_vec()),
+            key: Some(session.announce_key()),
         };
         tokio::spawn(async move {
             match crate::tracker::announce(&url, &req, via).await {
@@ -212,15 +216,9 @@ async fn from_peer(
                     if size == 0 || size > MAX_METADATA {
                         return Err("metadata_size out of range");
                     }
-                    let f = Fetch::new(size as usize);
-                    for piece in 0..f.pieces() {
-                        let mut p = Vec::new();
-                        MetadataMessage::Request { piece }.write(&mut p);
-                        Message::Extended {
-                            id: their_id,
-                            payload: &p,
-                        }
-                        .write(&mut out);
+                    let mut f = Fetch::new(size as usize, their_id);
+                    for _ in 0..WINDOW {
+                        f.request_next(&mut out);
                     }
                     fetch = Some(f);
                 }
@@ -246,8 +244,9 @@ async fn from_peer(
                                     Err("metadata does not match the info-hash")
                                 };
                             }
+                            f.request_next(&mut out);
                         }
-                        MetadataMessage::Reject { .. } => return Err("request rejected"),
+                        MetadataMessage::Reject { piece } => f.rejected(piece)?,
                         MetadataMessage::Request { .. } => {}
                     }
                 }
@@ -274,18 +273,62 @@ async fn from_peer(
 struct Fetch {
     data: Vec<u8>,
     received: Vec<bool>,
+    /// The peer's id for ut_metadata messages.
+    their_id: u8,
+    /// The next piece to ask for, pieces to ask for again, and requests unanswered.
+    next: u32,
+    again: Vec<u32>,
+    in_flight: u32,
 }
 
 impl Fetch {
-    fn new(size: usize) -> Self {
+    fn new(size: usize, their_id: u8) -> Self {
         Self {
             data: vec![0; size],
             received: vec![false; size.div_ceil(METADATA_PIECE_LEN)],
+            their_id,
+            next: 0,
+            again: Vec::new(),
+            in_flight: 0,
         }
     }
 
     fn pieces(&self) -> u32 {
         self.received.len() as u32
+    }
+
+    /// Writes the request for the next piece to ask for, if any, to `out`.
+    fn request_next(&mut self, out: &mut Vec<u8>) {
+        let piece = match self.again.pop() {
+            Some(p) => p,
+            None if self.next < self.pieces() => {
+                self.next += 1;
+                self.next - 1
+            }
+            None => return,
+        };
+        let mut p = Vec::new();
+        MetadataMessage::Request { piece }.write(&mut p);
+        Message::Extended {
+            id: self.their_id,
+            payload: &p,
+        }
+        .write(out);
+        self.in_flight += 1;
+    }
+
+    /// The peer would not send `piece` now: it is asked for again after the next piece that
+    /// comes. A peer that rejects everything asked of it has nothing to give.
+    fn rejected(&mut self, piece: u32) -> Result<(), &'static str> {
+        if piece >= self.pieces() || self.received[piece as usize] {
+            return Ok(());
+        }
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.again.push(piece);
+        if self.in_flight == 0 {
+            return Err("request rejected");
+        }
+        Ok(())
     }
 
     /// Stores a piece; true once every piece is in.
@@ -297,6 +340,7 @@ impl Fetch {
         }
         self.data[start..end].copy_from_slice(data);
         self.received[piece as usize] = true;
+        self.in_flight = self.in_flight.saturating_sub(1);
         Ok(self.received.iter().all(|&r| r))
     }
 }
@@ -307,13 +351,39 @@ mod tests {
 
     #[test]
     fn pieces_assemble_and_sizes_are_checked() {
-        let mut f = Fetch::new(METADATA_PIECE_LEN + 10);
+        let mut f = Fetch::new(METADATA_PIECE_LEN + 10, 3);
         assert_eq!(f.pieces(), 2);
         assert_eq!(f.put(1, &[7; 9]), Err("metadata piece of the wrong size"));
         assert_eq!(f.put(2, &[7; 10]), Err("metadata piece of the wrong size"));
         assert_eq!(f.put(1, &[7; 10]), Ok(false));
         assert_eq!(f.put(0, &[1; METADATA_PIECE_LEN]), Ok(true));
         assert_eq!(f.data[METADATA_PIECE_LEN], 7);
+    }
+
+    #[test]
+    fn pieces_are_asked_a_window_at_a_time_and_rejected_ones_again() {
+        let mut f = Fetch::new(3 * METADATA_PIECE_LEN, 3);
+        let mut out = Vec::new();
+        f.request_next(&mut out);
+        f.request_next(&mut out);
+        assert_eq!((f.next, f.in_flight), (2, 2));
+        // Piece 1 rejected while piece 0 is still coming: asked again after it.
+        assert_eq!(f.rejected(1), Ok(()));
+        assert_eq!(f.put(0, &[0; METADATA_PIECE_LEN]), Ok(false));
+        out.clear();
+        f.request_next(&mut out);
+        let Ok(Parsed::Done { value, .. }) = wire::decode(&out, &Limits::default()) else {
+            panic!("one request");
+        };
+        let Message::Extended { id: 3, payload } = value else {
+            panic!("{value:?}");
+        };
+        assert_eq!(
+            MetadataMessage::parse(payload),
+            Ok(MetadataMessage::Request { piece: 1 })
+        );
+        // Everything asked for rejected: the peer has nothing for us.
+        assert_eq!(f.rejected(1), Err("request rejected"));
     }
 
     #[test]

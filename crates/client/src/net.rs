@@ -38,3 +38,59 @@ pub async fn udp_for(target: SocketAddr, bind: Option<IpAddr>) -> io::Result<Udp
     socket.connect(target).await?;
     Ok(socket)
 }
+
+/// Raises the soft limit on open files to the hard limit (Unix): every peer connection and
+/// every open file of the torrents takes a descriptor, and many systems start processes with
+/// a soft limit of 1,024 under a far higher hard one. Failures are logged and ignored: the
+/// session works within the limit it has.
+pub fn raise_fd_limit() {
+    #[cfg(unix)]
+    {
+        use nix::sys::resource::{RLIM_INFINITY, Resource, getrlimit, setrlimit};
+        let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+            return;
+        };
+        // Linux refuses RLIM_INFINITY for this limit (it stops at fs.nr_open, 2^20 by default).
+        let target = if hard == RLIM_INFINITY { 1 << 20 } else { hard };
+        if soft >= target {
+            return;
+        }
+        match setrlimit(Resource::RLIMIT_NOFILE, target, hard) {
+            Ok(()) => tracing::debug!(from = soft, to = target, "raised the open-file limit"),
+            Err(e) => tracing::debug!(soft, hard, error = %e, "could not raise the open-file limit"),
+        }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use nix::sys::resource::{RLIM_INFINITY, Resource, getrlimit, setrlimit};
+
+    /// Set in the child process the test starts.
+    const CHILD: &str = "NEXSUJ_TEST_RLIMIT_CHILD";
+
+    #[test]
+    fn the_soft_open_file_limit_is_raised_to_the_hard_one() {
+        if std::env::var_os(CHILD).is_some() {
+            // The child: a low soft limit, as many systems start processes with.
+            let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+            setrlimit(Resource::RLIMIT_NOFILE, 64.min(hard), hard).unwrap();
+            super::raise_fd_limit();
+            let (soft, _) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+            assert_eq!(soft, if hard == RLIM_INFINITY { 1 << 20 } else { hard });
+            return;
+        }
+        // Changing the limit of this process would change it for the tests running beside
+        // this one: the check runs in a child process.
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "net::tests::the_soft_open_file_limit_is_raised_to_the_hard_one",
+            ])
+            .arg("--nocapture")
+            .env(CHILD, "1")
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}

@@ -7,9 +7,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use metainfo::Torrent;
 use tokio::net::TcpListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::config::{AddOptions, SessionConfig};
+use crate::counters::Counters;
 use crate::error::ClientError;
 use crate::rate::Limiter;
 use crate::rng::{Rng, peer_id};
@@ -30,8 +32,20 @@ pub(crate) struct SessionShared {
     pub bind: Option<IpAddr>,
     /// Memory for piece buffers, shared by the torrents.
     pub piece_memory: Arc<Budget>,
+    /// Open files, shared by the torrents.
+    pub files: Arc<crate::storage::FilePool>,
+    /// Refusals, drops and errors, for the snapshot.
+    pub counters: Counters,
+    /// One permit per connection the session may hold (`max_connections`).
+    slots: Arc<Semaphore>,
+    /// Our address as peers see it (their BEP 10 `yourip`), for BEP 40 priorities.
+    external_ip: Mutex<Option<IpAddr>>,
     torrents: Mutex<HashMap<[u8; 20], Arc<TorrentShared>>>,
 }
+
+/// A connection's claim on one of the session's `max_connections`, held from the connect or
+/// the accept (half-open connections count) until the connection ends.
+pub(crate) type Slot = OwnedSemaphorePermit;
 
 impl SessionShared {
     pub fn torrents(&self) -> MutexGuard<'_, HashMap<[u8; 20], Arc<TorrentShared>>> {
@@ -59,10 +73,44 @@ impl SessionShared {
         }
     }
 
-    /// Peer connections over all torrents.
-    pub fn connection_count(&self) -> usize {
-        let all: Vec<Arc<TorrentShared>> = self.torrents().values().cloned().collect();
-        all.iter().map(|t| t.lock().peers.len()).sum()
+    /// A connection slot, unless `max_connections` are open (half-open ones included).
+    pub fn slot(&self) -> Option<Slot> {
+        self.slots.clone().try_acquire_owned().ok()
+    }
+
+    /// Peer connections open now, half-open ones included.
+    pub fn connections(&self) -> usize {
+        let all = self.config.max_connections.min(Semaphore::MAX_PERMITS);
+        all.saturating_sub(self.slots.available_permits())
+    }
+
+    /// Records our address as a peer reported it (BEP 10 `yourip`).
+    pub fn learn_ip(&self, ip: IpAddr) {
+        if !ip.is_unspecified()
+            && let Ok(mut e) = self.external_ip.lock()
+        {
+            *e = Some(ip);
+        }
+    }
+
+    /// Our IPv4 (or IPv6) address as peers see it, as well as we know it: the one peers
+    /// report, else the one we listen on, else the unspecified address (BEP 40 priorities
+    /// then still rank peers consistently, if not as the swarm does).
+    pub fn our_addr(&self, ipv4: bool) -> SocketAddr {
+        let port = self.listen.first().map_or(0, SocketAddr::port);
+        let same = |ip: &IpAddr| ip.is_ipv4() == ipv4;
+        let learned = self.external_ip.lock().ok().and_then(|e| *e).filter(same);
+        let ip = learned.or(self.bind.filter(same)).unwrap_or(if ipv4 {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        });
+        SocketAddr::new(ip, port)
+    }
+
+    /// The `key` we announce with (see [`crate::tracker::key_param`]).
+    pub fn announce_key(&self) -> Vec<u8> {
+        crate::tracker::key_param(self.key)
     }
 }
 
@@ -112,36 +160,17 @@ async fn listen(config: &SessionConfig) -> Result<Vec<TcpListener>, ClientError>
     })
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<SessionShared>) {
-    loop {
-        let Ok((mut stream, addr)) = listener.accept().await else {
-            continue;
-        };
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            if shared.connection_count() >= shared.config.max_connections {
-                return;
-            }
-            let Some(hs) = crate::peer::read_handshake(&mut stream).await else {
-                tracing::debug!(%addr, "incoming connection without a valid handshake");
-                return;
-            };
-            let torrent = shared.torrents().get(&hs.info_hash).cloned();
-            match torrent {
-                Some(t) => crate::peer::accept(t, stream, addr, hs).await,
-                None => tracing::debug!(%addr, "incoming connection for an unknown torrent"),
-            }
-        });
-    }
-}
-
 impl Session {
     /// Binds the listening sockets (BEP 3: port 6881, else the next free one up to 6889,
     /// unless configured otherwise) and starts accepting peers.
     pub async fn new(config: SessionConfig) -> Result<Self, ClientError> {
+        if config.raise_fd_limit {
+            crate::net::raise_fd_limit();
+        }
         let listeners = listen(&config).await?;
         let listen = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
         let mut rng = Rng::from_entropy();
+        let config_slots = config.max_connections.min(Semaphore::MAX_PERMITS);
         let shared = Arc::new(SessionShared {
             down: Limiter::new(config.download_rate),
             up: Limiter::new(config.upload_rate),
@@ -153,13 +182,17 @@ impl Session {
                 .copied()
                 .filter(|ip| !ip.is_unspecified()),
             piece_memory: Arc::new(Budget::new(config.piece_memory)),
+            files: Arc::new(crate::storage::FilePool::new(config.file_pool_size)),
             config,
             listen,
+            counters: Counters::default(),
+            slots: Arc::new(Semaphore::new(config_slots)),
+            external_ip: Mutex::new(None),
             torrents: Mutex::new(HashMap::new()),
         });
         let accept = listeners
             .into_iter()
-            .map(|l| tokio::spawn(accept_loop(l, shared.clone())))
+            .map(|l| tokio::spawn(crate::peer::incoming::listen(l, shared.clone())))
             .collect();
         Ok(Self { shared, accept })
     }
@@ -216,6 +249,8 @@ impl Session {
             down_rate: torrents.iter().map(|t| t.down_rate).sum(),
             up_rate: torrents.iter().map(|t| t.up_rate).sum(),
             torrents,
+            counters: self.shared.counters.snapshot(self.shared.connections()),
+            files: self.shared.files.stats(),
         }
     }
 

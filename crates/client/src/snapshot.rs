@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
+use crate::storage::FilePoolStats;
 use crate::tracker::TrackerStatus;
 
 /// The whole session.
@@ -19,6 +20,10 @@ pub struct SessionSnapshot {
     pub up_rate: u64,
     /// Each torrent.
     pub torrents: Vec<TorrentSnapshot>,
+    /// Connections open, and the networking limits at work (refusals, drops, errors).
+    pub counters: crate::SessionCounters,
+    /// The session's open files (the pool every torrent's reads and writes go through).
+    pub files: FilePoolStats,
 }
 
 /// One torrent.
@@ -56,14 +61,34 @@ pub struct TorrentSnapshot {
     pub checking: bool,
     /// The last error that stopped the torrent, if any.
     pub error: Option<String>,
+    /// Disk write errors, and whether one keeps the torrent paused.
+    pub disk: DiskStatus,
     /// Pieces that failed their hash check.
     pub hash_failures: u64,
     /// Peers banned for sending bad data.
     pub banned: usize,
+    /// Peer addresses known (at most `SessionConfig::max_known_peers` not in use).
+    pub known_peers: usize,
     /// Trackers and their status.
     pub trackers: Vec<TrackerStatus>,
     /// Connected peers.
     pub peers: Vec<PeerSnapshot>,
+}
+
+/// A torrent's disk writes. A write that fails (a full disk) pauses the torrent: its peers are
+/// disconnected, the data is held in memory and written again with backoff, then it resumes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DiskStatus {
+    /// Paused by a failed write until a retry succeeds.
+    pub paused: bool,
+    /// The error that paused it.
+    pub error: Option<String>,
+    /// Writes that failed since the torrent was added.
+    pub write_errors: u64,
+    /// Retries of held writes since the torrent was added.
+    pub retries: u64,
+    /// Bytes waiting in memory for a retry to write them.
+    pub held_bytes: u64,
 }
 
 /// One connected peer.
@@ -103,4 +128,9 @@ pub struct PeerSnapshot {
     pub snubbed: bool,
     /// We connected to it (not it to us).
     pub outgoing: bool,
+    /// Bytes queued for it and not yet sent, and the most there ever were: both stay under
+    /// `SessionConfig::max_send_queue`.
+    pub send_queue: u64,
+    /// See `send_queue`.
+    pub send_queue_peak: u64,
 }

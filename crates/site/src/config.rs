@@ -53,6 +53,25 @@ pub struct SiteConfig {
     pub smtp_user: String,
     /// SMTP password (better set as `NEXSUJ_SMTP_PASSWORD` than in the file).
     pub smtp_password: Secret,
+    /// Most uploads read at once (each holds up to `max_torrent_bytes` in memory); past it an
+    /// upload is answered 503 with `Retry-After`.
+    pub max_concurrent_uploads: usize,
+    /// Most password hashes and verifications at once (argon2id holds 19 MiB each); past it
+    /// a login or sign-up is answered 503 with `Retry-After`.
+    pub max_concurrent_hashes: usize,
+    /// Login attempts per account (e-mail) in 15 minutes before it must wait; a successful
+    /// login clears its count. Counted before the password is checked.
+    pub login_attempts_per_account: u32,
+    /// Failed login attempts per client address (IPv6: per /64) in 15 minutes.
+    pub login_attempts_per_ip: u32,
+    /// Bearer token that opens `/site/metrics` from anywhere (`Authorization: Bearer …`);
+    /// empty: only clients on loopback (behind `trusted_proxies`, the client) may read it.
+    pub metrics_token: Secret,
+    /// The admin page flags a user whose upload on a torrent exceeds what everyone else
+    /// downloaded of it by more than this many bytes.
+    pub outlier_slack_bytes: u64,
+    /// The admin page's outliers look at (user, torrent) traffic seen in this many seconds.
+    pub outlier_window_secs: u64,
 }
 
 /// How the site talks to its SMTP relay.
@@ -118,6 +137,13 @@ impl Default for SiteConfig {
             smtp_tls: SmtpTls::default(),
             smtp_user: String::new(),
             smtp_password: Secret::default(),
+            max_concurrent_uploads: 4,
+            max_concurrent_hashes: 4,
+            login_attempts_per_account: 5,
+            login_attempts_per_ip: 20,
+            metrics_token: Secret::default(),
+            outlier_slack_bytes: 256 << 20,
+            outlier_window_secs: 7 * 86_400,
         }
     }
 }
@@ -192,6 +218,23 @@ smtp_tls = "starttls"
 # SMTP authentication; an empty user sends none. Set the password as NEXSUJ_SMTP_PASSWORD.
 smtp_user = ""
 smtp_password = ""
+# Most uploads read at once (each may hold max_torrent_bytes); past it: 503 with Retry-After.
+max_concurrent_uploads = 4
+# Most password hashes/verifications at once (argon2id: 19 MiB each); past it: 503 with Retry-After.
+max_concurrent_hashes = 4
+# Login attempts per account in 15 minutes, counted before the password is checked; a
+# successful login clears the count.
+login_attempts_per_account = 5
+# Failed login attempts per client address (IPv6: per /64) in 15 minutes.
+login_attempts_per_ip = 20
+# Bearer token for /site/metrics from anywhere; empty: loopback clients only. Better set as
+# NEXSUJ_METRICS_TOKEN.
+metrics_token = ""
+# The admin page flags a user whose upload on a torrent exceeds what all the others
+# downloaded of it by more than this many bytes (256 MiB) ...
+outlier_slack_bytes = 268435456
+# ... looking at traffic seen in the last this many seconds (7 days).
+outlier_window_secs = 604800
 "#;
 
 #[cfg(test)]
@@ -213,10 +256,12 @@ mod tests {
     fn the_smtp_password_is_never_shown() {
         let c = SiteConfig {
             smtp_password: Secret("hunter2".into()),
+            metrics_token: Secret("t0ken".into()),
             ..SiteConfig::default()
         };
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2") && shown.contains("***"), "{shown}");
+        assert!(!shown.contains("t0ken"), "{shown}");
     }
 
     #[test]

@@ -54,6 +54,8 @@ pub struct ApiError {
     pub field: Option<&'static str>,
     /// An id the client may want (the existing torrent of a duplicate upload).
     pub id: Option<i64>,
+    /// Seconds after which a refused request may be tried again (`Retry-After`).
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -64,6 +66,7 @@ impl ApiError {
             message: message.into(),
             field: None,
             id: None,
+            retry_after: None,
         }
     }
 
@@ -98,6 +101,15 @@ impl ApiError {
     /// 429 with what was limited.
     pub fn too_many(message: impl Into<String>) -> Self {
         Self::new(StatusCode::TOO_MANY_REQUESTS, message)
+    }
+
+    /// 503 with `Retry-After`: a bounded resource is in full use; nothing was counted
+    /// against the client, who may simply try again.
+    pub fn busy(message: impl Into<String>, retry_after: u32) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
+        }
     }
 
     /// Replaces the status.

@@ -9,6 +9,7 @@
 //! - [`flush`]: the accounting flush (one transaction every few seconds, retried on error).
 //! - [`torrent_file`]: upload rewrite (`private=1`, `source`) and download rewrite (personal
 //!   announce URL, BEP 12 list, `info` bytes verbatim).
+//! - [`admin`]: naming admins (the operator's `nexsuj admin grant EMAIL`).
 //! - [`db`], [`auth`], [`mail`], [`web`], [`config`], [`error`]: the parts.
 //!
 //! ```
@@ -20,6 +21,7 @@
 //! assert_eq!(t.info.source.as_deref(), Some("nexsuj"));
 //! ```
 
+pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -40,7 +42,7 @@ use tracker::engine::{CoreConfig, Tracker};
 use tracker::http::TrustedProxies;
 
 use crate::auth::csrf::CsrfKey;
-use crate::auth::password;
+use crate::auth::password::Passwords;
 use crate::auth::ratelimit::Limits;
 use crate::auth::secret::{hex, random_bytes};
 use crate::config::SiteConfig;
@@ -98,8 +100,9 @@ impl Site {
         let flusher = Flusher::new(db.clone(), accumulator.clone(), policy.clone(), tracker.clone());
         let state = Arc::new(AppState {
             mailer: Mailer::from_config(&config)?,
-            decoy_hash: password::decoy_hash().await?,
-            limits: Limits::default(),
+            passwords: Passwords::new(config.max_concurrent_hashes).await?,
+            limits: Limits::new(&config),
+            refusals: web::metrics::Refusals::default(),
             csrf: CsrfKey::new(key),
             flush_metrics: flusher.metrics().clone(),
             trusted_proxies: proxies,
@@ -138,6 +141,11 @@ impl Site {
     /// The settings in force.
     pub fn config(&self) -> &SiteConfig {
         &self.state.config
+    }
+
+    /// The password hashing pool (its counters; at most `max_concurrent_hashes` slots).
+    pub fn passwords(&self) -> &Passwords {
+        &self.state.passwords
     }
 
     /// The accounting flusher (for a flush on demand, in tests and at shutdown).

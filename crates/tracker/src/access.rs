@@ -30,6 +30,16 @@ pub enum Refusal {
     /// The client software is not allowed.
     #[error("client not allowed")]
     BannedClient,
+    /// The tracker holds as many swarms as it is allowed (`max_torrents`).
+    #[error("tracker full: it tracks as many torrents as it may, please retry later")]
+    TooManyTorrents,
+    /// The client's address (IPv6: its /64) holds as many peer records as it may
+    /// (`max_peers_per_ip`).
+    #[error("too many peers from your address")]
+    TooManyPeersFromAddress,
+    /// The address named by `ip=` is another peer's.
+    #[error("the address given in ip= belongs to another peer")]
+    AddressTaken,
     /// Anything else, worded by the policy.
     #[error("{0}")]
     Other(String),

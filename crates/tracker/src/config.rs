@@ -3,11 +3,15 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
+
+use http_server::ServerLimits;
 
 use serde::{Deserialize, Serialize};
 
 use crate::access::ListMode;
 use crate::engine::CoreConfig;
+use crate::http::MetricsToken;
 use crate::swarm::SwarmConfig;
 
 /// `nexsuj tracker` settings (a TOML file, then `NEXSUJ_*` variables and flags on top).
@@ -28,6 +32,18 @@ pub struct TrackerConfig {
     pub http_workers: usize,
     /// Most HTTP connections open at once.
     pub max_connections: usize,
+    /// Most HTTP connections open at once from one address (IPv6: one /64); trusted proxies
+    /// are exempt. 0: no limit.
+    pub max_connections_per_ip: usize,
+    /// Seconds a client has to send a whole request head, from its first byte.
+    pub header_read_timeout: u32,
+    /// Seconds a client has to send a whole request body, from the end of its head.
+    pub body_read_timeout: u32,
+    /// Seconds an HTTP connection may sit with no request in flight and nothing moving (and
+    /// that a client may leave our reply unread) before it is closed.
+    pub idle_timeout: u32,
+    /// Seconds requests in flight get to finish at shutdown.
+    pub shutdown_grace: u32,
     /// Seconds between regular announces.
     pub interval: u32,
     /// Seconds a client must wait at least between announces.
@@ -42,6 +58,19 @@ pub struct TrackerConfig {
     pub cleaning_interval: u32,
     /// Honour the `ip` announce parameter (only behind trusted infrastructure).
     pub honour_ip_param: bool,
+    /// Record BEP 7's `ipv4=` / `ipv6=` address as a second entry of a dual-stack client.
+    /// Anyone can name any address, so it is off unless the operator wants it; either way a
+    /// named address never changes or removes another peer id's record.
+    pub honour_other_family: bool,
+    /// Most swarms held at once; an announce that would start another is refused.
+    pub max_torrents: usize,
+    /// Most peer records from one address (IPv6: one /64) over all swarms; 0: no limit.
+    pub max_peers_per_ip: usize,
+    /// Private trackers: fastest transfer credited, in bytes per second (default 10 Gbit/s).
+    pub max_credit_rate: u64,
+    /// A bearer token that opens `/metrics` and `/stats` to clients other than loopback
+    /// (`Authorization: Bearer <token>`); without it they answer loopback only.
+    pub metrics_token: Option<MetricsToken>,
     /// Proxies whose `X-Forwarded-For` is believed, as CIDRs (`10.0.0.0/8`, `::1/128`).
     pub trusted_proxies: Vec<String>,
     /// Most info-hashes in one scrape.
@@ -84,6 +113,8 @@ impl From<Mode> for ListMode {
 impl Default for TrackerConfig {
     fn default() -> Self {
         let core = CoreConfig::default();
+        let limits = ServerLimits::default();
+        let secs = |d: Duration| u32::try_from(d.as_secs()).unwrap_or(u32::MAX);
         let loopback = SocketAddr::from(([127, 0, 0, 1], 6969));
         Self {
             http_address: loopback,
@@ -92,7 +123,12 @@ impl Default for TrackerConfig {
             udp_address_v6: None,
             udp_workers: 1,
             http_workers: 0,
-            max_connections: 10_000,
+            max_connections: limits.max_connections,
+            max_connections_per_ip: limits.max_connections_per_ip,
+            header_read_timeout: secs(limits.header_read_timeout),
+            body_read_timeout: secs(limits.body_read_timeout),
+            idle_timeout: secs(limits.idle_timeout),
+            shutdown_grace: secs(limits.shutdown_grace),
             interval: core.interval,
             min_interval: core.min_interval,
             default_numwant: core.default_numwant,
@@ -100,6 +136,11 @@ impl Default for TrackerConfig {
             peer_timeout: core.swarms.peer_timeout_secs,
             cleaning_interval: 60,
             honour_ip_param: core.honour_ip_param,
+            honour_other_family: core.honour_other_family,
+            max_torrents: core.swarms.max_torrents,
+            max_peers_per_ip: core.swarms.max_peers_per_ip,
+            max_credit_rate: core.max_credit_rate,
+            metrics_token: None,
             trusted_proxies: Vec::new(),
             max_scrape: 70,
             mode: Mode::Open,
@@ -125,12 +166,31 @@ impl TrackerConfig {
             default_numwant: self.default_numwant,
             max_numwant: self.max_numwant,
             honour_ip_param: self.honour_ip_param,
+            honour_other_family: self.honour_other_family,
+            max_credit_rate: self.max_credit_rate,
             swarms: SwarmConfig {
                 peer_timeout_secs: self.peer_timeout,
+                max_torrents: self.max_torrents,
+                max_peers_per_ip: self.max_peers_per_ip,
                 ..SwarmConfig::default()
             },
             ..CoreConfig::default()
         }
+    }
+
+    /// The HTTP server's limits (trusted proxies are exempt from the per-address cap: every
+    /// client behind one arrives from its address).
+    pub fn server_limits(&self) -> Result<ServerLimits, BadCidr> {
+        let secs = |s: u32| Duration::from_secs(u64::from(s));
+        Ok(ServerLimits {
+            max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip,
+            per_ip_exempt: self.trusted_cidrs()?,
+            header_read_timeout: secs(self.header_read_timeout),
+            body_read_timeout: secs(self.body_read_timeout),
+            idle_timeout: secs(self.idle_timeout),
+            shutdown_grace: secs(self.shutdown_grace),
+        })
     }
 
     /// The trusted proxies as (network, prefix length).
@@ -172,6 +232,16 @@ udp_workers = 1
 http_workers = 0
 # Most HTTP connections open at once (past it, new ones wait in the kernel's backlog).
 max_connections = 10000
+# Most HTTP connections open at once from one address (IPv6: one /64); past it a new one is
+# closed at once. Trusted proxies are exempt. 0: no limit.
+max_connections_per_ip = 256
+# Seconds a client has to send a whole request head (from its first byte) and a whole body
+# (from the end of its head); seconds a connection may idle between requests (or leave our
+# reply unread) before it is closed; seconds requests in flight get to finish at shutdown.
+header_read_timeout = 10
+body_read_timeout = 120
+idle_timeout = 30
+shutdown_grace = 10
 
 # Seconds between regular announces, and the least a client must wait.
 interval = 1800
@@ -185,6 +255,20 @@ cleaning_interval = 60
 
 # Honour the `ip` announce parameter (only behind trusted infrastructure).
 honour_ip_param = false
+# Record BEP 7's ipv4= / ipv6= address as a second entry of a dual-stack client. Anyone can
+# name any address, so it is off by default; a named address never changes or removes
+# another peer id's record either way.
+honour_other_family = false
+# Most swarms held at once, and most peer records from one address (IPv6: one /64) over all
+# swarms (0: no limit); past them an announce gets a failure reason.
+max_torrents = 10000000
+max_peers_per_ip = 5000
+# Private trackers: the fastest transfer credited, in bytes per second (10 Gbit/s); one
+# announce credits at most this times the seconds since the last one counted.
+max_credit_rate = 1250000000
+# /metrics and /stats answer loopback clients (as seen through trusted_proxies); this bearer
+# token opens them to others (Authorization: Bearer <token>).
+# metrics_token = "a long random string"
 # Proxies whose X-Forwarded-For is believed, as CIDRs, e.g. ["10.0.0.0/8", "::1/128"].
 trusted_proxies = []
 # Most info-hashes in one scrape.

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use tracker_proto::common::{AnnounceRequest, AnnounceResponse, InfoHash, ScrapeStats};
+use tracker_proto::common::{AnnounceRequest, AnnounceResponse, InfoHash, ResponsePeer, ScrapeStats};
 
 use crate::access::{AccessPolicy, AccessRequest, Refusal, UserId};
-use crate::accounting::{Accumulator, PeerReport, delta};
-use crate::swarm::{Announce, SwarmConfig, Swarms};
+use crate::accounting::{Accumulator, Delta, PeerReport, delta};
+use crate::swarm::{Announce, AnnounceOutcome, SwarmConfig, Swarms, Turned};
 
 /// Announce and scrape rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,8 +26,15 @@ pub struct CoreConfig {
     pub max_numwant: usize,
     /// Whether the `ip` parameter may replace the address the request came from.
     pub honour_ip_param: bool,
+    /// Whether BEP 7's `ipv4=` / `ipv6=` (the client's address in the other family) is
+    /// recorded as a second entry. Either way, a named address never changes or removes a
+    /// record of another peer id.
+    pub honour_other_family: bool,
     /// Largest upload or download a single announce may add to a user's totals.
     pub accounting_cap: u64,
+    /// Fastest transfer credited, in bytes per second: one announce credits at most this
+    /// times the seconds since the peer's counters were last taken.
+    pub max_credit_rate: u64,
     /// The swarm store.
     pub swarms: SwarmConfig,
 }
@@ -40,11 +47,16 @@ impl Default for CoreConfig {
             default_numwant: 50,
             max_numwant: 200,
             honour_ip_param: false,
+            honour_other_family: false,
             accounting_cap: 1 << 40,
+            max_credit_rate: MAX_CREDIT_RATE,
             swarms: SwarmConfig::default(),
         }
     }
 }
+
+/// 10 Gbit/s in bytes per second: far above any link a peer really has.
+pub const MAX_CREDIT_RATE: u64 = 10_000_000_000 / 8;
 
 /// Running counts, read by `/stats` and `/metrics`.
 #[derive(Debug, Default)]
@@ -59,6 +71,14 @@ pub struct Counters {
     pub backpressure: AtomicU64,
     /// Announces whose traffic jump was capped.
     pub capped: AtomicU64,
+    /// Announces refused by the store's limits (`max_torrents`, `max_peers_per_ip`) or
+    /// naming another peer's address.
+    pub limited: AtomicU64,
+    /// Private announces sooner than `min interval`, credited nothing (the traffic is
+    /// credited at the next announce that is not early).
+    pub early: AtomicU64,
+    /// BEP 7 other-family addresses not recorded (not allowed, or another peer's).
+    pub other_family_ignored: AtomicU64,
 }
 
 /// One announce as a server hands it over.
@@ -102,7 +122,14 @@ impl Tracker {
         policy: Arc<dyn AccessPolicy>,
         accounting: Option<Arc<Accumulator>>,
     ) -> Self {
-        let swarms = Swarms::new(config.swarms);
+        let swarms = Swarms::new(SwarmConfig {
+            min_credit_interval: if accounting.is_some() {
+                config.min_interval
+            } else {
+                0
+            },
+            ..config.swarms
+        });
         Self {
             config,
             swarms,
@@ -142,9 +169,11 @@ impl Tracker {
                 return Err(Refusal::Other("tracker busy, please retry later".into()));
             }
         }
-        let ip = match (self.config.honour_ip_param, req.ip) {
-            (true, Some(ip)) => ip,
-            _ => input.source,
+        // An address the client names is believed only where the operator allows it, and
+        // even then it may not touch another peer's record.
+        let named = match (self.config.honour_ip_param, req.ip) {
+            (true, Some(ip)) => Some(ip),
+            _ => None,
         };
         let numwant = req
             .numwant
@@ -153,25 +182,29 @@ impl Tracker {
         let announce = Announce {
             info_hash: req.info_hash,
             peer_id: req.peer_id,
-            addr: SocketAddr::new(ip.to_canonical(), req.port),
+            addr: SocketAddr::new(named.unwrap_or(input.source).to_canonical(), req.port),
             transfer: req.transfer,
             event: req.event,
             numwant,
         };
         resp.peers.clear();
-        let outcome = self.swarms.announce(&announce, now, &mut resp.peers);
+        let outcome = match named {
+            Some(_) => self.swarms.announce_named(&announce, now, &mut resp.peers),
+            None => self.swarms.announce(&announce, now, &mut resp.peers),
+        };
+        if let Some(turned) = outcome.turned {
+            self.bump(&self.counters.limited);
+            return Err(match turned {
+                Turned::TooManyTorrents => Refusal::TooManyTorrents,
+                Turned::TooManyPeersFromAddress => Refusal::TooManyPeersFromAddress,
+                Turned::AddressTaken => Refusal::AddressTaken,
+            });
+        }
         if let Some(other) = input.other_family.map(|ip| ip.to_canonical()) {
-            if other.is_ipv4() != announce.addr.is_ipv4() && !other.is_unspecified() {
-                let dual = Announce {
-                    addr: SocketAddr::new(other, req.port),
-                    numwant: 0,
-                    ..announce
-                };
-                self.swarms.announce(&dual, now, &mut resp.peers);
-            }
+            self.record_other_family(&announce, other, now, &mut resp.peers);
         }
         if let Some(user) = user {
-            self.account(user, req, outcome.previous);
+            self.account(user, req, &outcome);
         }
         resp.interval = self.config.interval;
         resp.min_interval = Some(self.config.min_interval);
@@ -182,9 +215,47 @@ impl Tracker {
         Ok(())
     }
 
-    fn account(&self, user: UserId, req: &AnnounceRequest, previous: Option<crate::swarm::Traffic>) {
+    /// BEP 7: records a dual-stack client's address in the other family, when allowed.
+    fn record_other_family(
+        &self,
+        announce: &Announce,
+        other: IpAddr,
+        now: u32,
+        peers: &mut Vec<ResponsePeer>,
+    ) {
+        if other.is_ipv4() == announce.addr.is_ipv4() || other.is_unspecified() {
+            return;
+        }
+        let dual = Announce {
+            addr: SocketAddr::new(other, announce.addr.port()),
+            numwant: 0,
+            ..*announce
+        };
+        if !self.config.honour_other_family || self.swarms.announce_named(&dual, now, peers).turned.is_some()
+        {
+            self.bump(&self.counters.other_family_ignored);
+        }
+    }
+
+    fn account(&self, user: UserId, req: &AnnounceRequest, outcome: &AnnounceOutcome) {
         let Some(acc) = &self.accounting else { return };
-        let d = delta(previous, req.transfer, req.event, self.config.accounting_cap);
+        let report = PeerReport {
+            event: req.event,
+            left: req.transfer.left,
+        };
+        if outcome.early {
+            // Nothing is lost: the swarm kept the older counters as the baseline.
+            self.bump(&self.counters.early);
+            if acc.add(user, req.info_hash, Delta::default(), report).is_err() {
+                self.bump(&self.counters.backpressure);
+            }
+            return;
+        }
+        // No peer moves data faster than `max_credit_rate`; a counter that jumps further
+        // than the time since the last announce allows is a cheat or a bug.
+        let seconds = u64::from(outcome.elapsed.max(1));
+        let cap = (self.config.max_credit_rate.saturating_mul(seconds)).min(self.config.accounting_cap);
+        let d = delta(outcome.previous, req.transfer, req.event, cap);
         if d.capped {
             self.bump(&self.counters.capped);
             // The user id, never the passkey: passkeys stay out of logs.
@@ -193,24 +264,13 @@ impl Tracker {
                 info_hash = %req.info_hash,
                 uploaded = req.transfer.uploaded,
                 downloaded = req.transfer.downloaded,
-                cap = self.config.accounting_cap,
+                cap,
                 "traffic jump capped"
             );
         }
         // Room was checked before the swarm changed; a race with another announce can only
         // lose this one delta, never block.
-        if acc
-            .add(
-                user,
-                req.info_hash,
-                d,
-                PeerReport {
-                    event: req.event,
-                    left: req.transfer.left,
-                },
-            )
-            .is_err()
-        {
+        if acc.add(user, req.info_hash, d, report).is_err() {
             self.bump(&self.counters.backpressure);
         }
     }
@@ -262,5 +322,7 @@ impl Tracker {
     }
 }
 
+#[cfg(test)]
+mod abuse_tests;
 #[cfg(test)]
 mod tests;

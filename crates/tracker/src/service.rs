@@ -11,7 +11,7 @@ use axum::Router;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::config::TrackerConfig;
+use crate::config::{BadCidr, TrackerConfig};
 use crate::engine::Tracker;
 use crate::http::{self, HttpOptions, TrustedProxies};
 use crate::stats::{SAMPLE_SECS, ServerStats};
@@ -32,15 +32,16 @@ impl Service {
     /// `tracker`; `routes` (a site's pages, or `Router::new()`) are served beside the
     /// tracker's on the HTTP port.
     pub async fn start(config: &TrackerConfig, tracker: Arc<Tracker>, routes: Router) -> io::Result<Self> {
-        let cidrs = config
-            .trusted_cidrs()
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let invalid = |e: BadCidr| io::Error::new(io::ErrorKind::InvalidInput, e);
+        let cidrs = config.trusted_cidrs().map_err(invalid)?;
+        let limits = config.server_limits().map_err(invalid)?;
         let stats = Arc::new(ServerStats::default());
         let options = HttpOptions {
             trusted_proxies: TrustedProxies::new(cidrs),
             max_scrape: config.max_scrape,
             warning_message: config.warning_message.clone(),
             tracker_id: config.tracker_id.clone(),
+            metrics_token: config.metrics_token.clone(),
         };
         let app = routes.merge(http::router(tracker.clone(), stats.clone(), options));
         let (stop, stopped) = watch::channel(false);
@@ -52,9 +53,10 @@ impl Service {
             let local = listener.local_addr()?;
             tracing::info!(address = %local, "HTTP tracker listening");
             bound.push(local);
-            let (app, max, stopped) = (app.clone(), config.max_connections, stopped.clone());
+            let (app, limits, stopped) = (app.clone(), limits.clone(), stopped.clone());
+            let counters = stats.connections.clone();
             tasks.spawn(async move {
-                if let Err(e) = http::serve(listener, app, max, wait(stopped)).await {
+                if let Err(e) = http_server::serve(listener, app, limits, counters, wait(stopped)).await {
                     tracing::error!(error = %e, "HTTP server failed");
                 }
             });
@@ -221,5 +223,43 @@ mod tests {
         let second = Service::start(&config, tracker, Router::new()).await.unwrap();
         assert_eq!(second.http_addrs(), [addr]);
         second.shutdown().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_configured_limits_reach_the_http_server() {
+        let config = TrackerConfig {
+            http_address: "127.0.0.1:0".parse().unwrap(),
+            udp_address: "127.0.0.1:0".parse().unwrap(),
+            idle_timeout: 1,
+            max_connections_per_ip: 1,
+            ..TrackerConfig::default()
+        };
+        let policy = Arc::new(PublicPolicy::new(ListMode::Open, None, vec![]).unwrap());
+        let tracker = Arc::new(Tracker::new(config.core(), policy, None));
+        let service = Service::start(&config, tracker, Router::new()).await.unwrap();
+        let addr = service.http_addrs()[0];
+        let counters = service.stats().connections.clone();
+        let (first, second) = tokio::task::spawn_blocking(move || {
+            use std::io::Read;
+            let mut silent = std::net::TcpStream::connect(addr).unwrap();
+            let mut extra = std::net::TcpStream::connect(addr).unwrap();
+            silent.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            extra.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            let mut buf = [0u8; 16];
+            // The second from the same address is closed at once; the first after 1 s idle.
+            let second = extra.read(&mut buf).map(|n| n == 0).unwrap_or(true);
+            let first = silent.read(&mut buf).map(|n| n == 0).unwrap_or(true);
+            (first, second)
+        })
+        .await
+        .unwrap();
+        assert!(
+            first && second,
+            "idle: {first}, over the per-address cap: {second}"
+        );
+        use std::sync::atomic::Ordering::Relaxed;
+        assert_eq!(counters.refused_per_ip.load(Relaxed), 1);
+        assert_eq!(counters.idle_timeouts.load(Relaxed), 1);
+        service.shutdown().await;
     }
 }

@@ -4,10 +4,11 @@
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use http_server::ServerCounters;
 use serde::Serialize;
 
 use crate::engine::Tracker;
@@ -48,6 +49,10 @@ pub struct ServerStats {
     pub http: ProtocolCounters,
     /// The UDP server's counts.
     pub udp: ProtocolCounters,
+    /// The HTTP server's connection counts (timeouts, per-address refusals).
+    pub connections: Arc<ServerCounters>,
+    /// `/stats` and `/metrics` requests refused (not loopback, no token).
+    pub metrics_denied: AtomicU64,
     started: Instant,
     /// (seconds since start, http requests, udp requests), oldest first, for rates.
     samples: Mutex<VecDeque<(f64, u64, u64)>>,
@@ -65,6 +70,8 @@ impl Default for ServerStats {
         Self {
             http: ProtocolCounters::default(),
             udp: ProtocolCounters::default(),
+            connections: Arc::new(ServerCounters::default()),
+            metrics_denied: AtomicU64::new(0),
             started: Instant::now(),
             samples: Mutex::new(VecDeque::with_capacity(SAMPLES + 1)),
         }
@@ -246,12 +253,22 @@ impl ServerStats {
                 let _ = writeln!(out, "{name}{{protocol=\"{proto}\",kind=\"{kind}\"}} {v}");
             }
         }
+        let c = tracker.counters();
         for (kind, v) in [
             ("backpressure", r.backpressure),
             ("capped_delta", r.capped_deltas),
+            ("limit", load(&c.limited)),
+            ("early_no_credit", load(&c.early)),
+            ("other_family_ignored", load(&c.other_family_ignored)),
         ] {
             let _ = writeln!(out, "{name}{{protocol=\"any\",kind=\"{kind}\"}} {v}");
         }
+        let _ = writeln!(
+            out,
+            "{name}{{protocol=\"http\",kind=\"metrics_denied\"}} {}",
+            load(&self.metrics_denied)
+        );
+        self.connections.write_prometheus("nexsuj_http", &mut out);
         out
     }
 }

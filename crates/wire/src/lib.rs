@@ -11,6 +11,7 @@
 //!   can only get itself disconnected.
 //! - [`extended`]: the BEP 10 handshake; [`metadata`]: ut_metadata (BEP 9); [`pex`]: ut_pex
 //!   (BEP 11); [`Bitfield`]: a piece set with the spare-bit rules of BEP 3.
+//! - [`priority`]: canonical peer priority (BEP 40), with its CRC-32C.
 //!
 //! ```
 //! use wire::{decode, Limits, Message, Parsed};
@@ -33,6 +34,7 @@ mod handshake;
 mod message;
 pub mod metadata;
 pub mod pex;
+pub mod priority;
 
 pub use bitfield::Bitfield;
 pub use error::WireError;

@@ -11,11 +11,11 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::mpsc;
 use wire::extended::{ExtendedHandshake, UT_METADATA, UT_PEX};
-use wire::metadata::{METADATA_PIECE_LEN, MetadataMessage};
 use wire::pex::Pex;
 use wire::{Bitfield, BlockRequest, Handshake, Limits, Message, Parsed};
 
-use super::writer::{self, Out, Pending};
+use super::queue;
+use super::writer::{self, Pending};
 use crate::picker::PeerKey;
 use crate::torrent::{Event, PeerCmd, PeerEntry, PeerStats, TorrentShared, ban_key};
 
@@ -30,12 +30,22 @@ pub(super) const MAX_QUEUE: usize = 500;
 /// Why a connection ends (logged at debug level).
 pub(super) struct Closed(pub(super) &'static str);
 
+/// Bytes received and not yet handled.
+struct Input {
+    buf: Vec<u8>,
+    filled: usize,
+}
+
 /// One peer's protocol state, owned by its reader task.
 pub(super) struct Conn {
     pub(super) t: Arc<TorrentShared>,
     pub(super) key: PeerKey,
     pub(super) addr: SocketAddr,
-    pub(super) out: mpsc::UnboundedSender<Out>,
+    pub(super) out: queue::Sender,
+    /// Most bytes queued for this peer (see `send.rs`).
+    pub(super) send_cap: usize,
+    /// Something did not fit in the send queue: the connection closes.
+    pub(super) overflowed: bool,
     pub(super) pending: Pending,
     pub(super) stats: Arc<PeerStats>,
     pub(super) limits: Limits,
@@ -74,8 +84,9 @@ pub(super) async fn run(
         let full = s.peers.len() >= t.session.config.max_peers_per_torrent;
         let twice = s.peers.values().any(|p| p.id == theirs.peer_id);
         let banned = s.banned.contains(&ban_key(addr)) || s.banned_ids.contains(&theirs.peer_id);
-        if full || twice || banned {
-            tracing::debug!(%addr, full, twice, banned, "peer refused");
+        let paused = s.disk.paused();
+        if full || twice || banned || paused {
+            tracing::debug!(%addr, full, twice, banned, paused, "peer refused");
             return None;
         }
         let key = s.next_key;
@@ -104,7 +115,7 @@ pub(super) async fn run(
         key
     };
     let (rd, wr) = stream.into_split();
-    let (out, out_rx) = mpsc::unbounded_channel();
+    let (out, out_rx) = queue::channel(stats.clone());
     let pending: Pending = Arc::new(Mutex::new(HashSet::new()));
     let writer = tokio::spawn(writer::run(t.clone(), wr, out_rx, pending.clone(), stats.clone()));
     let now = Instant::now();
@@ -113,6 +124,8 @@ pub(super) async fn run(
         key,
         addr,
         out,
+        send_cap: super::send::cap(&t),
+        overflowed: false,
         pending,
         stats,
         limits: Limits::for_torrent(t.meta.num_pieces, wire::MAX_REQUEST_LEN),
@@ -148,18 +161,6 @@ pub(super) async fn run(
 }
 
 impl Conn {
-    pub(super) fn send(&mut self, m: Message<'_>) {
-        m.write(&mut self.batch);
-    }
-
-    pub(super) fn flush(&mut self) {
-        if !self.batch.is_empty() {
-            let bytes = std::mem::replace(&mut self.batch, Vec::with_capacity(4096));
-            let _ = self.out.send(Out::Bytes(bytes));
-            self.last_send = Instant::now();
-        }
-    }
-
     fn greet(&mut self, extensions: bool) {
         let have = self.t.lock().picker.have().clone();
         match (self.fast, have.count()) {
@@ -200,42 +201,40 @@ impl Conn {
         mut rd: OwnedReadHalf,
         mut cmds: mpsc::UnboundedReceiver<PeerCmd>,
     ) -> Result<(), Closed> {
-        let mut buf = vec![0u8; 256 * 1024];
-        let mut filled = 0;
+        let mut input = Input {
+            buf: vec![0u8; 256 * 1024],
+            filled: 0,
+        };
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
+            // A peer that does not read what we queue for it is not read either, until the
+            // writer has made room: its requests wait in the socket, not in our memory.
+            let reading = self.may_parse();
             // Under a download limit, read no more than the limit allows (one block at least), so
             // a slow limit delays this peer by about a block, not by a whole buffer.
             let quota = crate::rate::read_quota(
                 &[&self.t.down, &self.t.session.down],
                 16 * 1024,
-                buf.len() - filled,
+                input.buf.len() - input.filled,
             );
+            let free = input.filled..input.filled + quota;
             tokio::select! {
-                r = rd.read(&mut buf[filled..filled + quota]) => {
+                r = rd.read(&mut input.buf[free]), if reading => {
                     let n = r.map_err(|_| Closed("read error"))?;
                     if n == 0 {
                         return Err(Closed("closed by the peer"));
                     }
-                    filled += n;
+                    input.filled += n;
                     self.last_recv = Instant::now();
-                    let mut off = 0;
-                    let mut needed = 0;
-                    while let Parsed::Done { value, len } = wire::decode(&buf[off..filled], &self.limits).map_err(|_| Closed("protocol violation"))? {
-                        self.handle(value)?;
-                        off += len;
-                    }
-                    if let Ok(Parsed::Incomplete { needed: k }) = wire::decode(&buf[off..filled], &self.limits) {
-                        needed = k;
-                    }
-                    buf.copy_within(off..filled, 0);
-                    filled -= off;
-                    if filled + needed > buf.len() {
-                        buf.resize(filled + needed, 0);
-                    }
+                    self.parse(&mut input)?;
                     self.fill_requests();
                     self.flush();
                     crate::rate::spend(&[&self.t.down, &self.t.session.down], n as u64).await;
+                }
+                () = self.out.drained(), if !reading => {
+                    self.parse(&mut input)?;
+                    self.fill_requests();
+                    self.flush();
                 }
                 cmd = cmds.recv() => {
                     self.command(cmd.ok_or(Closed("torrent stopped"))?)?;
@@ -247,7 +246,35 @@ impl Conn {
                     self.flush();
                 }
             }
+            if self.overflowed {
+                return Err(Closed("send queue full"));
+            }
         }
+    }
+
+    /// Handles the whole frames received, as long as the send queue has room for answers.
+    fn parse(&mut self, input: &mut Input) -> Result<(), Closed> {
+        let Input { buf, filled } = input;
+        let mut off = 0;
+        let mut needed = 0;
+        while self.may_parse() {
+            match wire::decode(&buf[off..*filled], &self.limits).map_err(|_| Closed("protocol violation"))? {
+                Parsed::Done { value, len } => {
+                    self.handle(value)?;
+                    off += len;
+                }
+                Parsed::Incomplete { needed: k } => {
+                    needed = k;
+                    break;
+                }
+            }
+        }
+        buf.copy_within(off..*filled, 0);
+        *filled -= off;
+        if *filled + needed > buf.len() {
+            buf.resize(*filled + needed, 0);
+        }
+        Ok(())
     }
 
     pub(super) fn with_entry<R>(&self, f: impl FnOnce(&mut PeerEntry) -> R) -> Option<R> {
@@ -309,6 +336,9 @@ impl Conn {
                     self.reqq = hs.reqq.map_or(250, |q| q.clamp(16, 2000) as usize);
                     let pex_id = hs.id_of(UT_PEX).filter(|_| !self.t.meta.private);
                     self.metadata_id = hs.id_of(UT_METADATA).filter(|_| !self.t.meta.private);
+                    if let Some(ip) = hs.your_ip {
+                        self.t.session.learn_ip(ip);
+                    }
                     self.with_entry(|e| {
                         e.client = hs.client;
                         e.pex_id = pex_id;
@@ -332,28 +362,6 @@ impl Conn {
             _ => {}
         }
         Ok(())
-    }
-
-    /// Answers a ut_metadata request (BEP 9) with a piece of the info dictionary.
-    fn on_metadata(&mut self, payload: &[u8]) {
-        let (Some(id), Ok(MetadataMessage::Request { piece })) =
-            (self.metadata_id, MetadataMessage::parse(payload))
-        else {
-            return;
-        };
-        let info = self.t.meta.info_bytes.clone();
-        let start = piece as usize * METADATA_PIECE_LEN;
-        let mut out = Vec::with_capacity(METADATA_PIECE_LEN + 64);
-        match info.get(start..info.len().min(start + METADATA_PIECE_LEN)) {
-            Some(data) if !data.is_empty() => MetadataMessage::Data {
-                piece,
-                total_size: info.len() as u64,
-                data,
-            }
-            .write(&mut out),
-            _ => MetadataMessage::Reject { piece }.write(&mut out),
-        }
-        self.send(Message::Extended { id, payload: &out });
     }
 
     fn set_pieces(&mut self, bits: Bitfield) -> Result<(), Closed> {
@@ -403,85 +411,5 @@ impl Conn {
             drop(s);
             self.send(Message::Unchoke);
         }
-    }
-
-    fn command(&mut self, cmd: PeerCmd) -> Result<(), Closed> {
-        match cmd {
-            PeerCmd::Have(i) => {
-                let (theirs, seeds) = {
-                    let s = self.t.lock();
-                    let e = s.peers.get(&self.key).ok_or(Closed("unregistered"))?;
-                    (
-                        e.pieces.get(i as usize),
-                        e.pieces.is_full() && s.picker.have().is_full(),
-                    )
-                };
-                if seeds {
-                    self.flush();
-                    return Err(Closed("both seeds"));
-                }
-                if !theirs {
-                    self.send(Message::Have(i));
-                }
-            }
-            PeerCmd::Choke => {
-                self.send(Message::Choke);
-                let dropped: Vec<BlockRequest> = self
-                    .pending
-                    .lock()
-                    .map(|mut p| p.drain().collect())
-                    .unwrap_or_default();
-                if self.fast {
-                    for r in dropped {
-                        self.send(Message::Reject(r));
-                    }
-                }
-            }
-            PeerCmd::Unchoke => self.send(Message::Unchoke),
-            PeerCmd::Pex(payload) => {
-                let id = self.with_entry(|e| e.pex_id).flatten();
-                if let Some(id) = id {
-                    self.send(Message::Extended {
-                        id,
-                        payload: &payload,
-                    });
-                }
-            }
-            PeerCmd::Cancel(r) => {
-                if self.outstanding.remove(&r) {
-                    self.send(Message::Cancel(r));
-                }
-            }
-            PeerCmd::Refill => {
-                if !self.am_interested {
-                    let wanted = {
-                        let s = self.t.lock();
-                        s.peers
-                            .get(&self.key)
-                            .is_some_and(|e| s.picker.is_interesting(&e.pieces))
-                    };
-                    self.set_interest(wanted);
-                }
-            }
-            PeerCmd::Close => return Err(Closed("closed by the torrent")),
-        }
-        Ok(())
-    }
-
-    fn tick(&mut self) -> Result<(), Closed> {
-        let timing = &self.t.session.config.timing;
-        if !self.outstanding.is_empty() && !self.snubbed && self.last_block.elapsed() > timing.snub_timeout {
-            // Snubbed: its requests go back to the picker and it loses its regular slot.
-            self.snubbed = true;
-            self.release_all();
-            self.with_entry(|e| e.snubbed = true);
-        }
-        if self.last_recv.elapsed() > Duration::from_secs(180) {
-            return Err(Closed("idle for 3 minutes"));
-        }
-        if self.last_send.elapsed() > Duration::from_secs(90) {
-            self.send(Message::KeepAlive);
-        }
-        Ok(())
     }
 }

@@ -1,7 +1,12 @@
 //! A peer connection: handshake, then a reader task that parses frames in place and a writer
 //! task that sends our messages and the blocks the peer asked for.
 
+mod command;
 mod conn;
+pub(crate) mod incoming;
+pub(crate) mod known;
+mod queue;
+mod send;
 mod transfer;
 mod writer;
 
@@ -13,6 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use wire::{Handshake, Parsed, Reserved};
 
+use crate::session::Slot;
 use crate::torrent::{Event, TorrentShared};
 
 pub(crate) use conn::UT_METADATA_ID;
@@ -73,8 +79,8 @@ pub(crate) async fn open(
     Ok((s, theirs))
 }
 
-/// Connects to `addr` and runs the connection until it ends.
-pub(crate) async fn connect(t: Arc<TorrentShared>, addr: SocketAddr) {
+/// Connects to `addr` and runs the connection until it ends, holding its `slot` meanwhile.
+pub(crate) async fn connect(t: Arc<TorrentShared>, addr: SocketAddr, _slot: Slot) {
     let result = open(addr, t.session.bind, &our_handshake(&t)).await.ok();
     {
         let mut s = t.lock();
@@ -91,12 +97,14 @@ pub(crate) async fn connect(t: Arc<TorrentShared>, addr: SocketAddr) {
     t.event(Event::PeerGone { addr });
 }
 
-/// Runs an accepted connection whose handshake was read (and matched this torrent).
+/// Runs an accepted connection whose handshake was read (and matched this torrent), holding
+/// its `slot` until it ends.
 pub(crate) async fn accept(
     t: Arc<TorrentShared>,
     mut stream: TcpStream,
     addr: SocketAddr,
     theirs: Handshake,
+    _slot: Slot,
 ) {
     let key = if stream.write_all(&our_handshake(&t).to_bytes()).await.is_ok() {
         conn::run(t.clone(), stream, addr, theirs, false).await

@@ -8,9 +8,9 @@ use std::time::Instant;
 use wire::{BLOCK_LEN, BlockRequest, Message};
 
 use super::conn::{Closed, Conn, MAX_PENDING, MAX_QUEUE, MIN_QUEUE};
-use super::writer::Out;
+use super::queue::BLOCK_COST;
 use crate::picker::{Arrival, PeerKey};
-use crate::torrent::{PeerCmd, PieceBuf, Put, State};
+use crate::torrent::{Held, PeerCmd, PieceBuf, Put, State};
 
 /// Records a block that is in its piece's buffer or on disk: the endgame twin is cancelled and
 /// the peer is no longer snubbed. When the block completed its piece, returns the piece's
@@ -42,15 +42,15 @@ impl Conn {
             let choking = s.peers.get(&self.key).is_none_or(|e| e.am_choking);
             (valid, choking)
         };
+        let room = self.fits_optional(BLOCK_COST);
         let queued = self.pending.lock().map(|mut p| {
-            if !ok || choking || p.len() >= MAX_PENDING {
+            if !ok || choking || !room || p.len() >= MAX_PENDING {
                 return false;
             }
             p.insert(r)
         });
         if queued.unwrap_or(false) {
-            self.flush();
-            let _ = self.out.send(Out::Block(r));
+            self.push_block(r);
         } else if self.fast {
             self.send(Message::Reject(r));
         }
@@ -86,9 +86,8 @@ impl Conn {
             (None, cancel) => {
                 // No buffer for this piece: the block goes to disk from the receive buffer.
                 if let Err(e) = self.t.storage.write(index, begin, data) {
-                    let mut s = self.t.lock();
-                    s.picker.write_failed(&r);
-                    s.error = Some(format!("writing piece {index}: {e}"));
+                    let (request, data, from) = (r, data.to_vec(), self.key);
+                    self.t.write_failed(Held::Block { request, data, from }, &e);
                     return Err(Closed("disk write failed"));
                 }
                 recorded(&mut self.t.lock(), &r, self.key, cancel.flatten())

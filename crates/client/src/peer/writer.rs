@@ -1,6 +1,7 @@
 //! The writing half of a connection: our messages in order, and the blocks the peer asked
 //! for, read from storage on a blocking thread (several at a time), charged to the upload
-//! limits, unless cancelled or choked meanwhile.
+//! limits, unless cancelled or choked meanwhile. Each item's bytes are released from the
+//! send queue's count once they are written.
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -8,19 +9,10 @@ use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio::net::tcp::OwnedWriteHalf;
-use tokio::sync::mpsc;
 use wire::BlockRequest;
 
+use super::queue::{Out, Receiver};
 use crate::torrent::{PeerStats, TorrentShared};
-
-/// What the reader hands the writer.
-#[derive(Debug)]
-pub(super) enum Out {
-    /// Bytes of framed messages.
-    Bytes(Vec<u8>),
-    /// Serve this request if it is still in the pending set.
-    Block(BlockRequest),
-}
 
 /// Requests the peer made that we have not served, cancelled or rejected.
 pub(super) type Pending = Arc<Mutex<HashSet<BlockRequest>>>;
@@ -32,7 +24,7 @@ const READ_BATCH: usize = 256 * 1024;
 pub(super) async fn run(
     t: Arc<TorrentShared>,
     half: OwnedWriteHalf,
-    mut rx: mpsc::UnboundedReceiver<Out>,
+    mut rx: Receiver,
     pending: Pending,
     stats: Arc<PeerStats>,
 ) {
@@ -42,27 +34,41 @@ pub(super) async fn run(
         items.push(first);
         while items.len() < BATCH {
             match rx.try_recv() {
-                Ok(x) => items.push(x),
-                Err(_) => break,
+                Some(x) => items.push(x),
+                None => break,
             }
         }
         let mut blocks = Vec::new();
+        // What the blocks collected so far hold in the queue.
+        let mut held = 0;
         for item in items.drain(..) {
-            match item {
-                Out::Block(r) => blocks.push(r),
-                Out::Bytes(b) => {
-                    // Keep the order: blocks asked for before these bytes go first.
-                    if !serve(&t, &mut w, &pending, &stats, std::mem::take(&mut blocks)).await
-                        || w.write_all(&b).await.is_err()
-                    {
-                        return;
-                    }
+            let cost = item.cost();
+            let (bytes, paced) = match item {
+                Out::Block(r) => {
+                    blocks.push(r);
+                    held += cost;
+                    continue;
                 }
+                Out::Bytes(b) => (b, false),
+                Out::Paced(b) => (b, true),
+            };
+            // Keep the order: blocks asked for before these bytes go first.
+            if !serve(&t, &mut w, &pending, &stats, std::mem::take(&mut blocks)).await {
+                return;
             }
+            rx.release(std::mem::take(&mut held));
+            if paced {
+                crate::rate::spend(&[&t.up, &t.session.up], bytes.len() as u64).await;
+            }
+            if w.write_all(&bytes).await.is_err() {
+                return;
+            }
+            rx.release(cost);
         }
         if !serve(&t, &mut w, &pending, &stats, blocks).await || w.flush().await.is_err() {
             return;
         }
+        rx.release(held);
     }
 }
 

@@ -2,6 +2,7 @@
 //! saves resume state; every 10 s it runs the choker; it handles hash results (have
 //! broadcasts, strikes and bans) and stops the torrent cleanly.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,6 +13,7 @@ use tracker_proto::common::{AnnounceEvent, AnnounceRequest, InfoHash, PeerId, Tr
 
 use super::{Checked, Event, PeerCmd, TorrentShared, ban_key};
 use crate::choker::{self, Candidate};
+use crate::counters::Counters;
 use crate::rate::RateMeter;
 use crate::rng::Rng;
 
@@ -130,7 +132,8 @@ impl Driver {
     }
 
     fn add_peers(&mut self, addrs: Vec<SocketAddr>) {
-        let ours = &self.t.session.listen;
+        let session = &self.t.session;
+        let ours = &session.listen;
         let mut s = self.t.lock();
         for a in addrs {
             let own = ours
@@ -139,6 +142,15 @@ impl Driver {
             if !own && !s.banned.contains(&ban_key(a)) {
                 s.known.entry(a).or_default();
             }
+        }
+        let (v4, v6) = (session.our_addr(true), session.our_addr(false));
+        let us = |a: SocketAddr| if a.is_ipv4() { v4 } else { v6 };
+        let dropped = crate::peer::known::trim(&mut s.known, session.config.max_known_peers, us);
+        if dropped > 0 {
+            session
+                .counters
+                .known_peers_dropped
+                .fetch_add(dropped as u64, Ordering::Relaxed);
         }
     }
 
@@ -168,12 +180,6 @@ impl Driver {
                     self.next_announce = Instant::now();
                 }
                 self.last_save = Instant::now() - self.t.session.config.timing.resume_interval;
-            }
-            return;
-        }
-        if outcome == Checked::Unwritten {
-            for p in s.peers.values() {
-                let _ = p.cmd.send(PeerCmd::Refill);
             }
             return;
         }
@@ -314,14 +320,14 @@ impl Driver {
 
     fn connect_peers(&mut self) {
         let max = self.t.session.config.max_peers_per_torrent;
-        let global = self.t.session.config.max_connections;
-        let in_session = self.t.session.connection_count();
         let now = Instant::now();
         let mut s = self.t.lock();
         let seeding = s.picker.have().is_full();
+        if s.disk.paused() {
+            return;
+        }
         let mut budget = max.saturating_sub(s.peers.len() + s.connecting);
-        budget = budget.min(global.saturating_sub(in_session));
-        let connected: Vec<SocketAddr> = s.peers.values().map(|p| p.addr).collect();
+        let connected: HashSet<SocketAddr> = s.peers.values().map(|p| p.addr).collect();
         let mut targets = Vec::new();
         for (addr, k) in s.known.iter_mut() {
             if budget == 0 || seeding {
@@ -330,14 +336,19 @@ impl Driver {
             if k.connected || k.retry_at.is_some_and(|t| t > now) || connected.contains(addr) {
                 continue;
             }
+            // A connection takes a session slot from its first packet (max_connections).
+            let Some(slot) = self.t.session.slot() else {
+                Counters::bump(&self.t.session.counters.outgoing_deferred);
+                break;
+            };
             k.connected = true;
             budget -= 1;
-            targets.push(*addr);
+            targets.push((*addr, slot));
         }
         s.connecting += targets.len();
         drop(s);
-        for addr in targets {
-            tokio::spawn(crate::peer::connect(self.t.clone(), addr));
+        for (addr, slot) in targets {
+            tokio::spawn(crate::peer::connect(self.t.clone(), addr, slot));
         }
     }
 
@@ -356,7 +367,7 @@ impl Driver {
             event,
             numwant: Some(80),
             ip: None,
-            key: Some(self.t.session.key.to_be_bytes().to_vec()),
+            key: Some(self.t.session.announce_key()),
         }
     }
 
@@ -437,7 +448,7 @@ fn save(t: &TorrentShared) {
     let result = t
         .storage
         .sync()
-        .and_then(|()| t.resume.save(&have, &t.storage.file_sizes()));
+        .and_then(|()| t.resume.save(&have, &t.storage.file_stamps()));
     if let Err(e) = result {
         t.lock().error = Some(format!("saving resume state: {e}"));
     }

@@ -105,6 +105,8 @@ impl TorrentHandle {
                     peer_interested: p.peer_interested,
                     snubbed: p.snubbed,
                     outgoing: p.outgoing,
+                    send_queue: p.stats.send_queue.load(Ordering::Relaxed),
+                    send_queue_peak: p.stats.send_queue_peak.load(Ordering::Relaxed),
                 }
             })
             .collect();
@@ -125,8 +127,10 @@ impl TorrentHandle {
             complete: have.is_full(),
             checking: t.checking.load(Ordering::Relaxed),
             error: s.error.clone(),
+            disk: s.disk.status(),
             hash_failures: s.hash_failures,
             banned: s.banned.len(),
+            known_peers: s.known.len(),
             trackers: t.tiers.lock().map(|x| x.statuses()).unwrap_or_default(),
             peers,
         }

@@ -2,6 +2,7 @@
 //! driver task that runs its timers, and the [`TorrentHandle`] users hold.
 
 mod assembly;
+mod disk;
 mod driver;
 mod handle;
 mod start;
@@ -25,6 +26,7 @@ use crate::tracker::Tiers;
 use assembly::Assembly;
 
 pub(crate) use assembly::{Budget, PieceBuf, Put};
+pub(crate) use disk::{DiskState, Held};
 pub use handle::TorrentHandle;
 pub(crate) use start::start;
 
@@ -35,6 +37,9 @@ pub(crate) struct PeerStats {
     pub uploaded: AtomicU64,
     pub down_rate: AtomicU64,
     pub up_rate: AtomicU64,
+    /// Bytes in its send queue now, and the most there ever were (see `peer/send.rs`).
+    pub send_queue: AtomicU64,
+    pub send_queue_peak: AtomicU64,
 }
 
 /// Orders from the torrent (or another peer) to a peer's task.
@@ -105,6 +110,8 @@ pub(crate) struct State {
     pub optimistic: Option<PeerKey>,
     pub error: Option<String>,
     pub hash_failures: u64,
+    /// Disk write errors: while one lasts, the torrent is paused.
+    pub disk: DiskState,
 }
 
 impl PeerEntry {
@@ -169,8 +176,6 @@ pub(crate) enum Checked {
     Good,
     /// Its hash did not match: its senders get strikes.
     Corrupt,
-    /// It matched but could not be written: download it again, nobody's fault.
-    Unwritten,
 }
 
 /// Fixed facts about a torrent.
@@ -201,6 +206,8 @@ pub(crate) struct TorrentShared {
     pub resume: ResumeStore,
     pub tiers: Mutex<Tiers>,
     pub started: SystemTime,
+    /// The runtime the torrent's tasks run on, for those started from blocking threads.
+    pub runtime: tokio::runtime::Handle,
 }
 
 impl TorrentShared {
@@ -225,21 +232,20 @@ impl TorrentShared {
 
     /// Checks a complete piece on the rayon pool (one thread per core: more would only
     /// contend): hashed from its buffer and then written, or (its blocks already on disk)
-    /// read back and hashed. A good piece is journalled before the driver hears of it.
+    /// read back and hashed. A good piece is journalled before the driver hears of it; one
+    /// that cannot be written is held and the torrent pauses (see [`disk`]).
     pub fn check_piece(self: &Arc<Self>, piece: u32, buffer: Option<PieceBuf>) {
         let t = self.clone();
         rayon::spawn(move || {
-            let outcome = match &buffer {
-                Some(buf) if !t.storage.piece_matches(piece, buf.bytes()) => Checked::Corrupt,
+            let (outcome, buffer) = match buffer {
+                Some(buf) if !t.storage.piece_matches(piece, buf.bytes()) => (Checked::Corrupt, Some(buf)),
                 Some(buf) => match t.storage.write_piece(piece, buf.bytes()) {
-                    Ok(()) => Checked::Good,
-                    Err(e) => {
-                        t.lock().error = Some(format!("writing piece {piece}: {e}"));
-                        Checked::Unwritten
-                    }
+                    Ok(()) => (Checked::Good, Some(buf)),
+                    // Neither good nor bad yet: held until a retry writes it.
+                    Err(e) => return t.write_failed(Held::Piece(piece, buf), &e),
                 },
-                None if t.storage.check_piece(piece).unwrap_or(false) => Checked::Good,
-                None => Checked::Corrupt,
+                None if t.storage.check_piece(piece).unwrap_or(false) => (Checked::Good, None),
+                None => (Checked::Corrupt, None),
             };
             if outcome == Checked::Good
                 && let Err(e) = t.resume.append(piece)

@@ -36,22 +36,31 @@ pub(crate) fn full_check(storage: &Storage, num_pieces: usize) -> Bitfield {
     have
 }
 
-fn initial_pieces(storage: &Storage, resume: &ResumeStore, found_data: bool, recheck: bool) -> Bitfield {
+fn initial_pieces(storage: &Storage, resume: &ResumeStore, recheck: bool) -> Bitfield {
     let n = storage.info().num_pieces() as usize;
     if recheck {
         return full_check(storage, n);
     }
-    match resume.load(n, &storage.file_sizes()) {
+    match resume.load(storage.info(), &storage.file_stamps()) {
         Some(r) => {
+            if !r.to_check.is_empty() {
+                tracing::info!(
+                    pieces = r.to_check.len(),
+                    "rechecking pieces the resume state does not vouch for"
+                );
+            }
             let mut have = r.trusted;
-            for i in r.to_check {
-                if storage.check_piece(i).unwrap_or(false) {
-                    have.set(i as usize, true);
-                }
+            let good: Vec<(u32, bool)> = r
+                .to_check
+                .into_par_iter()
+                .map(|i| (i, storage.check_piece(i).unwrap_or(false)))
+                .collect();
+            for (i, ok) in good {
+                have.set(i as usize, ok);
             }
             have
         }
-        None if found_data => full_check(storage, n),
+        None if storage.found_data() => full_check(storage, n),
         None => Bitfield::new(n),
     }
 }
@@ -69,15 +78,15 @@ pub(crate) async fn start(
     let info = Arc::new(torrent.info.clone());
     let dir = opts.dir.clone();
     let (allocation, recheck) = (opts.allocation, opts.recheck);
-    let info2 = info.clone();
+    let (info2, pool, faults) = (
+        info.clone(),
+        session.files.clone(),
+        session.config.disk_faults.clone(),
+    );
     let opened = tokio::task::spawn_blocking(move || -> Result<_, ClientError> {
-        let found_data = info2
-            .files
-            .iter()
-            .any(|f| std::fs::metadata(dir.join(info2.relative_disk_path(f))).is_ok_and(|m| m.len() > 0));
-        let storage = Storage::open(info2, &dir, allocation)?;
+        let storage = Storage::open(info2, &dir, allocation, pool)?.with_faults(faults);
         let resume = ResumeStore::new(&dir, info_hash);
-        let have = initial_pieces(&storage, &resume, found_data, recheck);
+        let have = initial_pieces(&storage, &resume, recheck);
         Ok((storage, resume, have))
     })
     .await
@@ -117,6 +126,7 @@ pub(crate) async fn start(
             optimistic: None,
             error: None,
             hash_failures: 0,
+            disk: Default::default(),
         }),
         totals: Totals::default(),
         down: Limiter::new(opts.download_rate),
@@ -128,6 +138,7 @@ pub(crate) async fn start(
         resume,
         tiers: Mutex::new(Tiers::new(trackers, &mut rng)),
         started: SystemTime::now(),
+        runtime: tokio::runtime::Handle::current(),
     });
     session.insert(info_hash, shared.clone())?;
     tokio::spawn(driver::run(shared.clone(), events_rx));

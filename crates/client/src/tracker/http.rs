@@ -20,7 +20,16 @@ pub(super) async fn announce(
     let TrackerUrl::Http { host, port, target } = url else {
         return Err(TrackerError::BadUrl(format!("{url:?}")));
     };
-    let mut target = target.clone();
+    let body = get(host, *port, &announce_target(target, req), bind).await?;
+    match proto::parse_announce_reply(root_value(&body)).map_err(|e| TrackerError::Invalid(e.to_string()))? {
+        AnnounceReply::Ok(resp) => Ok(resp),
+        AnnounceReply::Failure(reason) => Err(TrackerError::Refused(reason)),
+    }
+}
+
+/// The request target of an announce: the URL's path and query, then ours.
+fn announce_target(target: &str, req: &AnnounceRequest) -> String {
+    let mut target = target.to_owned();
     if !target.contains('?') {
         target.push('?');
     }
@@ -34,11 +43,7 @@ pub(super) async fn announce(
         ipv6: None,
     };
     proto::write_announce_query(&mut target, &ann);
-    let body = get(host, *port, &target, bind).await?;
-    match proto::parse_announce_reply(&body).map_err(|e| TrackerError::Invalid(e.to_string()))? {
-        AnnounceReply::Ok(resp) => Ok(resp),
-        AnnounceReply::Failure(reason) => Err(TrackerError::Refused(reason)),
-    }
+    target
 }
 
 pub(super) async fn scrape(
@@ -66,7 +71,8 @@ pub(super) async fn scrape(
         t.push_str(&format!("%{b:02X}"));
     }
     let body = get(host, *port, &t, bind).await?;
-    let files = proto::parse_scrape_reply(&body).map_err(|e| TrackerError::Invalid(e.to_string()))?;
+    let files =
+        proto::parse_scrape_reply(root_value(&body)).map_err(|e| TrackerError::Invalid(e.to_string()))?;
     files
         .into_iter()
         .find(|(h, _)| *h == info_hash)
@@ -96,29 +102,38 @@ async fn get(host: &str, port: u16, target: &str, bind: Option<IpAddr>) -> Resul
             .write_all(req.as_bytes())
             .await
             .map_err(|e| TrackerError::Network(e.to_string()))?;
+        // Read until the response is complete by its own framing: trackers that keep the
+        // connection alive (aquatic_http ignores `Connection: close`) never send the end of
+        // the stream.
         let mut raw = Vec::new();
-        let mut limited = stream.take(MAX_REPLY as u64 + 1);
-        limited
-            .read_to_end(&mut raw)
-            .await
-            .map_err(|e| TrackerError::Network(e.to_string()))?;
-        if raw.len() > MAX_REPLY {
-            return Err(TrackerError::Invalid("reply larger than 2 MiB".into()));
+        let mut chunk = vec![0u8; 16 * 1024];
+        loop {
+            let n = stream.read(&mut chunk).await.map_err(net)?;
+            raw.extend_from_slice(&chunk[..n]);
+            if raw.len() > MAX_REPLY {
+                return Err(TrackerError::Invalid("reply larger than 2 MiB".into()));
+            }
+            if let Some(body) = parse_response(&raw, n == 0)? {
+                return Ok(body);
+            }
         }
-        parse_response(&raw)
     };
     tokio::time::timeout(TIMEOUT, work)
         .await
         .map_err(|_| TrackerError::Timeout)?
 }
 
-/// Splits an HTTP/1.1 response into status and body (chunked or not).
-fn parse_response(raw: &[u8]) -> Result<Vec<u8>, TrackerError> {
+/// The body of an HTTP/1.1 response (chunked, sized, or up to the end of the stream), once
+/// `raw` holds all of it; `None` while more is to come. `eof`: the stream has ended.
+fn parse_response(raw: &[u8], eof: bool) -> Result<Option<Vec<u8>>, TrackerError> {
     let invalid = |m: &str| TrackerError::Invalid(m.to_owned());
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| invalid("no end of headers"))?;
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return if eof {
+            Err(invalid("no end of headers"))
+        } else {
+            Ok(None)
+        };
+    };
     let head = String::from_utf8_lossy(&raw[..end]);
     let body = &raw[end + 4..];
     let mut lines = head.split("\r\n");
@@ -141,16 +156,31 @@ fn parse_response(raw: &[u8]) -> Result<Vec<u8>, TrackerError> {
             length = v.parse::<usize>().ok();
         }
     }
-    let body = if chunked {
-        dechunk(body).ok_or_else(|| invalid("bad chunked body"))?
-    } else {
-        let n = length.unwrap_or(body.len()).min(body.len());
-        body[..n].to_vec()
+    let body = match (chunked, length) {
+        (true, _) => match dechunk(body) {
+            Some(b) => b,
+            None if eof => return Err(invalid("bad chunked body")),
+            None => return Ok(None),
+        },
+        // A short body at the end of the stream is what there is (the bencode will tell).
+        (false, Some(n)) if body.len() >= n || eof => body[..n.min(body.len())].to_vec(),
+        (false, None) if eof => body.to_vec(),
+        (false, _) => return Ok(None),
     };
     if code != 200 && body.first() != Some(&b'd') {
         return Err(TrackerError::Network(format!("HTTP {code}")));
     }
-    Ok(body)
+    Ok(Some(body))
+}
+
+/// The bencoded value at the start of a reply body, without what follows it: aquatic_http
+/// ends its bodies with a CRLF (counted in Content-Length), and libtorrent reads past such
+/// trailing bytes too.
+fn root_value(body: &[u8]) -> &[u8] {
+    let rest = bencode::DecodeOptions::lenient()
+        .decode_prefix(body)
+        .map_or(0, |(_, rest)| rest.len());
+    &body[..body.len() - rest]
 }
 
 fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
@@ -175,14 +205,71 @@ mod tests {
     #[test]
     fn responses() {
         let plain = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nd1:xe";
-        assert_eq!(parse_response(plain).unwrap(), b"d1:x");
+        assert_eq!(parse_response(plain, true).unwrap().unwrap(), b"d1:x");
         let chunked =
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nd1:\r\n2\r\nxe\r\n0\r\n\r\n";
-        assert_eq!(parse_response(chunked).unwrap(), b"d1:xe");
+        assert_eq!(parse_response(chunked, true).unwrap().unwrap(), b"d1:xe");
         assert!(matches!(
-            parse_response(b"HTTP/1.1 404 Not Found\r\n\r\nnope"),
+            parse_response(b"HTTP/1.1 404 Not Found\r\n\r\nnope", true),
             Err(TrackerError::Network(_))
         ));
-        assert!(parse_response(b"garbage").is_err());
+        assert!(parse_response(b"garbage", true).is_err());
+    }
+
+    #[test]
+    fn a_response_is_complete_by_its_framing_before_the_stream_ends() {
+        // aquatic_http: sized, a CRLF after the bencode, the connection left open.
+        let sized = b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nd1:xe\r\n";
+        assert_eq!(parse_response(sized, false).unwrap().unwrap(), b"d1:xe\r\n");
+        assert_eq!(parse_response(&sized[..sized.len() - 1], false).unwrap(), None);
+        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nd1:xe\r\n0\r\n\r\n";
+        assert_eq!(parse_response(chunked, false).unwrap().unwrap(), b"d1:xe");
+        assert_eq!(
+            parse_response(&chunked[..chunked.len() - 7], false).unwrap(),
+            None
+        );
+        // Neither: the end of the stream ends the body.
+        let bare = b"HTTP/1.0 200 OK\r\n\r\nd1:xe";
+        assert_eq!(parse_response(bare, false).unwrap(), None);
+        assert_eq!(parse_response(bare, true).unwrap().unwrap(), b"d1:xe");
+        assert_eq!(parse_response(b"HTTP/1.1 200", false).unwrap(), None);
+    }
+
+    #[test]
+    fn bytes_after_the_reply_are_ignored() {
+        assert_eq!(root_value(b"d1:xi1ee\r\n"), b"d1:xi1ee");
+        assert_eq!(root_value(b"d1:xi1ee"), b"d1:xi1ee");
+        // Not bencode at all: left to the parser to report.
+        assert_eq!(root_value(b"<html>"), b"<html>");
+    }
+
+    #[test]
+    fn announce_urls_carry_the_key_as_eight_hex_digits_and_nothing_binary_but_the_hashes() {
+        let req = AnnounceRequest {
+            info_hash: InfoHash([0xAB; 20]),
+            peer_id: tracker_proto::common::PeerId(*b"-NX0001-abcdefABCDEF"),
+            port: 6881,
+            transfer: tracker_proto::common::Transfer {
+                uploaded: 1,
+                downloaded: 2,
+                left: 3,
+            },
+            event: tracker_proto::common::AnnounceEvent::Started,
+            numwant: Some(80),
+            ip: None,
+            key: Some(crate::tracker::key_param(0x1B9C_AD20)),
+        };
+        let hash = "%AB".repeat(20);
+        assert_eq!(
+            announce_target("/announce", &req),
+            format!(
+                "/announce?info_hash={hash}&peer_id=-NX0001-abcdefABCDEF&port=6881&uploaded=1\
+                 &downloaded=2&left=3&compact=1&event=started&no_peer_id=1&numwant=80&key=1B9CAD20"
+            )
+        );
+        // A passkey in the announce URL stays first.
+        assert!(
+            announce_target("/announce?passkey=abc", &req).starts_with("/announce?passkey=abc&info_hash=")
+        );
     }
 }

@@ -24,6 +24,29 @@ pub use url::TrackerUrl;
 /// The most bytes read from an HTTP tracker.
 pub const MAX_REPLY: usize = 2 << 20;
 
+/// The `key` a client announces with (BEP 7's token that names it across address changes),
+/// as libtorrent and uTorrent send it: eight upper-case hex digits. Raw bytes would need
+/// percent-encoding and are not UTF-8, and aquatic_http, which reads `key` as a string, drops
+/// such an announce without a reply. UDP announces carry the number itself (see
+/// [`key_number`]).
+pub fn key_param(key: u32) -> Vec<u8> {
+    format!("{key:08X}").into_bytes()
+}
+
+/// The number of a `key` for a UDP announce (BEP 15): eight hex digits as [`key_param`]
+/// writes them, or else the first four bytes, big-endian; 0 when there is none.
+pub fn key_number(key: &[u8]) -> u32 {
+    if key.len() == 8
+        && let Some(n) = std::str::from_utf8(key)
+            .ok()
+            .and_then(|k| u32::from_str_radix(k, 16).ok())
+    {
+        return n;
+    }
+    key.get(..4)
+        .map_or(0, |k| u32::from_be_bytes([k[0], k[1], k[2], k[3]]))
+}
+
 /// How to reach trackers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Via {
@@ -176,6 +199,17 @@ pub async fn announce_tiers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_key_is_eight_hex_digits_and_udp_reads_it_back() {
+        assert_eq!(key_param(0x1B9C_AD20), b"1B9CAD20");
+        assert_eq!(key_param(0x0000_00AB), b"000000AB");
+        for k in [0, 0x1B9C_AD20, u32::MAX] {
+            assert_eq!(key_number(&key_param(k)), k);
+        }
+        assert_eq!(key_number(&[0x1B, 0x9C, 0xAD, 0x20]), 0x1B9C_AD20);
+        assert_eq!(key_number(b""), 0);
+    }
 
     #[test]
     fn a_working_tracker_moves_to_the_front() {

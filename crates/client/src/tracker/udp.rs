@@ -96,11 +96,7 @@ pub(super) async fn announce(
         return Err(TrackerError::BadUrl(format!("{url:?}")));
     };
     let mut conn = Conn::open(host, *port, via).await?;
-    let key = req
-        .key
-        .as_deref()
-        .and_then(|k| k.get(..4))
-        .map_or(0, |k| u32::from_be_bytes([k[0], k[1], k[2], k[3]]));
+    let key = req.key.as_deref().map_or(0, super::key_number);
     let ann = UdpAnnounce {
         connection_id: conn.connection_id,
         transaction_id: conn.rng.next_u64() as u32,

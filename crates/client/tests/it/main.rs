@@ -5,9 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod disk_full;
 mod faults;
 mod listen;
 mod magnet;
+mod many_files;
+mod peer_limits;
 mod pex;
+mod resume_forgery;
 mod swarm;
+mod tracker_http;
 mod trackers;

@@ -1,8 +1,13 @@
 //! Passwords: argon2id (the RFC 9106 recommended variant) with a random salt, hashed and
-//! verified on a blocking thread so that a login never stalls the async workers.
+//! verified on a blocking thread so that a login never stalls the async workers, and never
+//! more at once than [`Passwords`] allows.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::secret::random_bytes;
 use crate::error::SiteError;
@@ -48,34 +53,129 @@ pub fn weakness(pwd: &str, nick: &str, email: &str) -> Option<String> {
     None
 }
 
-/// Hashes a password (on a blocking thread).
-pub async fn hash(pwd: String) -> Result<String, SiteError> {
-    let salt = random_bytes::<16>()?;
+/// Hashes and verifies passwords on the blocking pool, at most a configured number at once:
+/// each argon2id run holds 19 MiB, so without a bound a client sending logins in parallel
+/// could pin gigabytes. A caller takes a [`HashPermit`] first and is refused (503) when none
+/// is free, rather than queueing work the client may have given up on.
+#[derive(Debug)]
+pub struct Passwords {
+    permits: Arc<Semaphore>,
+    /// A hash of a random password, verified against when an e-mail is unknown so that a
+    /// failed login takes as long whether or not the account exists.
+    decoy: String,
+    counters: Arc<HashCounters>,
+}
+
+/// What the hashing pool did (for `/site/metrics`).
+#[derive(Debug, Default)]
+pub struct HashCounters {
+    /// Hashes and verifications running now.
+    pub running: AtomicU64,
+    /// The most that ever ran at once (stays at or below the configured bound).
+    pub peak: AtomicU64,
+    /// Hashes and verifications done.
+    pub done: AtomicU64,
+    /// Requests refused because every slot was taken.
+    pub busy: AtomicU64,
+}
+
+/// A slot on the hashing pool. It moves onto the blocking thread and is released when the
+/// work ends there, so a client that hangs up mid-login does not free it early.
+#[derive(Debug)]
+pub struct HashPermit {
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Passwords {
+    /// A pool running at most `max` (at least one) hashes at once.
+    pub async fn new(max: usize) -> Result<Self, SiteError> {
+        let counters = Arc::new(HashCounters::default());
+        let pwd = crate::auth::secret::new_token()?;
+        let decoy = run_blocking(counters.clone(), move || hash_now(&pwd, salt()?)).await?;
+        Ok(Self {
+            permits: Arc::new(Semaphore::new(max.max(1))),
+            decoy,
+            counters,
+        })
+    }
+
+    /// A free slot, or `None` (counted as busy) when all are taken.
+    pub fn try_permit(&self) -> Option<HashPermit> {
+        match self.permits.clone().try_acquire_owned() {
+            Ok(slot) => Some(HashPermit { _slot: slot }),
+            Err(_) => {
+                self.counters.busy.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    /// Hashes a password with a fresh salt.
+    pub async fn hash(&self, permit: HashPermit, pwd: String) -> Result<String, SiteError> {
+        let salt = salt()?;
+        run_blocking(self.counters.clone(), move || {
+            let _held = permit;
+            hash_now(&pwd, salt)
+        })
+        .await
+    }
+
+    /// Whether `pwd` matches the stored PHC string; with `None` (no such account) it is
+    /// checked against the decoy, which never matches, taking as long.
+    pub async fn verify(
+        &self,
+        permit: HashPermit,
+        pwd: String,
+        phc: Option<String>,
+    ) -> Result<bool, SiteError> {
+        let known = phc.is_some();
+        let phc = phc.unwrap_or_else(|| self.decoy.clone());
+        let ok = run_blocking(self.counters.clone(), move || {
+            let _held = permit;
+            verify_now(&pwd, &phc)
+        })
+        .await?;
+        Ok(ok && known)
+    }
+
+    /// The pool's counters.
+    pub fn counters(&self) -> &HashCounters {
+        &self.counters
+    }
+}
+
+fn salt() -> Result<[u8; 16], SiteError> {
+    random_bytes::<16>()
+}
+
+/// Runs `work` on the blocking pool, counting it as running meanwhile.
+async fn run_blocking<T: Send + 'static>(
+    counters: Arc<HashCounters>,
+    work: impl FnOnce() -> Result<T, SiteError> + Send + 'static,
+) -> Result<T, SiteError> {
     tokio::task::spawn_blocking(move || {
-        let salt = SaltString::encode_b64(&salt).map_err(|e| SiteError::Password(e.to_string()))?;
-        hasher()
-            .hash_password(pwd.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| SiteError::Password(e.to_string()))
+        let now = counters.running.fetch_add(1, Ordering::SeqCst) + 1;
+        counters.peak.fetch_max(now, Ordering::SeqCst);
+        let out = work();
+        counters.running.fetch_sub(1, Ordering::SeqCst);
+        counters.done.fetch_add(1, Ordering::Relaxed);
+        out
     })
     .await
     .map_err(|e| SiteError::Task(e.to_string()))?
 }
 
-/// Whether `pwd` matches the stored PHC string (on a blocking thread).
-pub async fn verify(pwd: String, phc: String) -> Result<bool, SiteError> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&phc).map_err(|e| SiteError::Password(e.to_string()))?;
-        Ok(hasher().verify_password(pwd.as_bytes(), &parsed).is_ok())
-    })
-    .await
-    .map_err(|e| SiteError::Task(e.to_string()))?
+fn hash_now(pwd: &str, salt: [u8; 16]) -> Result<String, SiteError> {
+    let salt = SaltString::encode_b64(&salt).map_err(|e| SiteError::Password(e.to_string()))?;
+    hasher()
+        .hash_password(pwd.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| SiteError::Password(e.to_string()))
 }
 
-/// A hash of a random password, verified against when an e-mail is unknown so that a
-/// failed login takes as long whether or not the account exists.
-pub async fn decoy_hash() -> Result<String, SiteError> {
-    hash(crate::auth::secret::new_token()?).await
+fn verify_now(pwd: &str, phc: &str) -> Result<bool, SiteError> {
+    let parsed = PasswordHash::new(phc).map_err(|e| SiteError::Password(e.to_string()))?;
+    Ok(hasher().verify_password(pwd.as_bytes(), &parsed).is_ok())
 }
 
 #[cfg(test)]
@@ -84,10 +184,34 @@ mod tests {
 
     #[tokio::test]
     async fn hash_and_verify() {
-        let h = hash("Correct horse 1".into()).await.unwrap();
+        let p = Passwords::new(1).await.unwrap();
+        let h = p
+            .hash(p.try_permit().unwrap(), "Correct horse 1".into())
+            .await
+            .unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify("Correct horse 1".into(), h.clone()).await.unwrap());
-        assert!(!verify("wrong".into(), h).await.unwrap());
+        let permit = p.try_permit().unwrap();
+        assert!(p.try_permit().is_none(), "one slot, taken");
+        assert!(
+            p.verify(permit, "Correct horse 1".into(), Some(h.clone()))
+                .await
+                .unwrap()
+        );
+        let permit = p.try_permit().expect("the slot is free again");
+        assert!(!p.verify(permit, "wrong".into(), Some(h)).await.unwrap());
+        let permit = p.try_permit().unwrap();
+        assert!(
+            !p.verify(permit, "anything".into(), None).await.unwrap(),
+            "the decoy never matches"
+        );
+        let c = p.counters();
+        assert_eq!(c.busy.load(Ordering::Relaxed), 1);
+        assert_eq!(c.peak.load(Ordering::Relaxed), 1);
+        assert_eq!(
+            c.done.load(Ordering::Relaxed),
+            5,
+            "decoy, hash and three verifications"
+        );
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //!   little; SQLite has no arrays). Chunks are powers of two, so at most a dozen statement
 //!   texts exist and all stay in the prepared-statement cache.
 //!
-//! Rows go in key order, so that the B-tree pages of one statement are neighbours.
+//! Rows go in key order, so that the B-tree pages of one statement are neighbours. A torrent's
+//! snatch count grows only by the users whose first `completed` this is ([`super::snatches`]).
 
 use std::fmt::Write as _;
 
@@ -17,7 +18,7 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, Row};
 
-use super::{Db, DbKind, unix_now};
+use super::{Db, DbKind, snatches, unix_now};
 use crate::error::SiteError;
 
 /// What one flush adds for one (user, torrent).
@@ -65,7 +66,8 @@ impl StatDelta {
 pub struct TorrentDelta {
     /// The torrent.
     pub torrent_id: i64,
-    /// New snatches.
+    /// `completed` events in the batch (a hint: the write counts only the users who had
+    /// never completed the torrent before).
     pub completed: i64,
     /// Live seeders now.
     pub seeders: i64,
@@ -74,9 +76,9 @@ pub struct TorrentDelta {
 }
 
 /// Rows per PostgreSQL statement (bounds the size of one parameter, not the statement count).
-const PG_CHUNK: usize = 20_000;
-/// Largest SQLite chunk: 1024 rows of 11 parameters stay below SQLite's 32766.
-const SQLITE_CHUNK: usize = 1024;
+pub(super) const PG_CHUNK: usize = 20_000;
+/// Largest SQLite chunk: 1024 rows of 10 parameters stay below SQLite's 32766.
+pub(super) const SQLITE_CHUNK: usize = 1024;
 
 const UPSERT_SET: &str = "ON CONFLICT (user_id, torrent_id) DO UPDATE SET \
      uploaded = user_torrents.uploaded + excluded.uploaded, \
@@ -84,11 +86,10 @@ const UPSERT_SET: &str = "ON CONFLICT (user_id, torrent_id) DO UPDATE SET \
      real_uploaded = user_torrents.real_uploaded + excluded.real_uploaded, \
      real_downloaded = user_torrents.real_downloaded + excluded.real_downloaded, \
      snatches = user_torrents.snatches + excluded.snatches, \
-     left_bytes = excluded.left_bytes, state = excluded.state, last_seen = excluded.last_seen, \
-     snatched_at = COALESCE(user_torrents.snatched_at, excluded.snatched_at)";
+     left_bytes = excluded.left_bytes, state = excluded.state, last_seen = excluded.last_seen";
 
 const UPSERT_COLUMNS: &str = "INSERT INTO user_torrents (user_id, torrent_id, uploaded, downloaded, \
-     real_uploaded, real_downloaded, snatches, left_bytes, state, last_seen, snatched_at)";
+     real_uploaded, real_downloaded, snatches, left_bytes, state, last_seen)";
 
 /// A counts update that leaves a torrent's row alone when nothing changed (an update that
 /// writes the same values still writes a new row version and its index entries).
@@ -182,7 +183,7 @@ pub async fn write_batch(
 }
 
 /// `{a,b,…}`: a PostgreSQL array literal of column `col` of `rows`.
-fn pg_array<const N: usize>(rows: &[[i64; N]], col: usize) -> String {
+pub(super) fn pg_array<const N: usize>(rows: &[[i64; N]], col: usize) -> String {
     let mut s = String::with_capacity(rows.len() * 8 + 2);
     s.push('{');
     for (i, r) in rows.iter().enumerate() {
@@ -219,8 +220,7 @@ async fn postgres(
     torrents: &[[i64; 4]],
 ) -> Result<(), SiteError> {
     let upsert = format!(
-        "{UPSERT_COLUMNS} SELECT u, t, up, down, rup, rdown, sn, lb, st, $10, CASE WHEN sn > 0 THEN $10 END \
-         FROM {} {UPSERT_SET}",
+        "{UPSERT_COLUMNS} SELECT u, t, up, down, rup, rdown, sn, lb, st, $10 FROM {} {UPSERT_SET}",
         pg_unnest(&["u", "t", "up", "down", "rup", "rdown", "sn", "lb", "st"])
     );
     for chunk in columns.chunks(PG_CHUNK) {
@@ -229,6 +229,8 @@ async fn postgres(
             .execute(&mut *conn)
             .await?;
     }
+    let first = snatches::mark_first_postgres(conn, now, &snatches::completed_pairs(columns)).await?;
+    let torrents = snatches::count_first(torrents, &first);
     let users_sql = USERS_SET.replace("{SOURCE}", &pg_unnest(&["id", "up", "down"]));
     for chunk in users.chunks(PG_CHUNK) {
         bind_arrays(sqlx::query(&users_sql), chunk)
@@ -245,7 +247,7 @@ async fn postgres(
 }
 
 /// Splits `n` rows into chunks of [`SQLITE_CHUNK`], then powers of two.
-fn sqlite_chunks(mut n: usize) -> Vec<usize> {
+pub(super) fn sqlite_chunks(mut n: usize) -> Vec<usize> {
     let mut sizes = Vec::new();
     while n > 0 {
         let size = if n >= SQLITE_CHUNK {
@@ -261,7 +263,7 @@ fn sqlite_chunks(mut n: usize) -> Vec<usize> {
 
 /// `row, row, …`: a row is `(?, ?, …)` of positional parameters, which SQLite binds by index
 /// (sqlx looks each numbered `$N` up by name in a linear list: quadratic over thousands).
-fn sqlite_values(rows: usize, row: &str) -> String {
+pub(super) fn sqlite_values(rows: usize, row: &str) -> String {
     vec![row; rows].join(", ")
 }
 
@@ -306,22 +308,18 @@ async fn sqlite(
     users: &[[i64; 3]],
     torrents: &[[i64; 4]],
 ) -> Result<(), SiteError> {
-    // A plain VALUES list (a SELECT over it costs a quarter more per row): the nine columns,
-    // last_seen, and snatched_at as `now` or 0 (NULL).
-    let rows: Vec<[i64; 11]> = columns
+    // A plain VALUES list (a SELECT over it costs a quarter more per row): the nine columns
+    // and last_seen.
+    let rows: Vec<[i64; 10]> = columns
         .iter()
-        .map(|c| {
-            let snatched = if c[6] > 0 { now } else { 0 };
-            [
-                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], now, snatched,
-            ]
-        })
+        .map(|c| [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], now])
         .collect();
-    let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0))";
-    sqlite_each(conn, &rows, row, |values| {
+    sqlite_each(conn, &rows, &sqlite_row(10), |values| {
         format!("{UPSERT_COLUMNS} VALUES {values} {UPSERT_SET}")
     })
     .await?;
+    let first = snatches::mark_first_sqlite(conn, now, &snatches::completed_pairs(columns)).await?;
+    let torrents = snatches::count_first(torrents, &first);
     sqlite_each(conn, users, &sqlite_row(3), |values| {
         USERS_SET.replace(
             "{SOURCE}",
@@ -329,7 +327,7 @@ async fn sqlite(
         )
     })
     .await?;
-    sqlite_each(conn, torrents, &sqlite_row(4), |values| {
+    sqlite_each(conn, &torrents, &sqlite_row(4), |values| {
         TORRENTS_SET.replace(
             "{SOURCE}",
             &format!(

@@ -1,7 +1,5 @@
 //! Sign-up codes: six digits mailed to an address, valid ten minutes, five tries.
 
-use sqlx::Row;
-
 use super::{Db, unix_now};
 use crate::error::SiteError;
 
@@ -13,7 +11,7 @@ pub const MAX_TRIES: i64 = 5;
 /// Why a code was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeCheck {
-    /// It matches: the code is consumed.
+    /// It matches (the caller consumes it once the account exists).
     Ok,
     /// No code was sent to this address, or it expired or was used up.
     Expired,
@@ -35,33 +33,32 @@ pub async fn put(db: &Db, email: &str, code: &str) -> Result<(), SiteError> {
     Ok(())
 }
 
-/// Checks a code; a wrong one counts a try, a right one is consumed. `matches` compares in
-/// constant time.
+/// Checks a code, counting a try whether or not it matches (a right one is consumed by the
+/// caller once the account exists). `matches` compares in constant time.
+///
+/// The try is counted and the code read in one statement, so parallel guesses each use up a
+/// try of their own and none gets past the last: reading, comparing and counting in three
+/// steps let every guess in flight read the same count.
 pub async fn check(
     db: &Db,
     email: &str,
     code: &str,
     matches: impl Fn(&str, &str) -> bool,
 ) -> Result<CodeCheck, SiteError> {
-    let row = sqlx::query("SELECT code, expires_at, tries FROM signup_codes WHERE email = $1")
-        .bind(email)
-        .fetch_optional(db.pool())
-        .await?;
-    let Some(row) = row else {
-        return Ok(CodeCheck::Expired);
-    };
-    let (stored, expires_at, tries): (String, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-    if expires_at < unix_now() || tries >= MAX_TRIES {
-        return Ok(CodeCheck::Expired);
-    }
-    if !matches(&stored, code) {
-        sqlx::query("UPDATE signup_codes SET tries = tries + 1 WHERE email = $1")
-            .bind(email)
-            .execute(db.pool())
-            .await?;
-        return Ok(CodeCheck::Wrong);
-    }
-    Ok(CodeCheck::Ok)
+    let stored: Option<String> = sqlx::query_scalar(
+        "UPDATE signup_codes SET tries = tries + 1 \
+         WHERE email = $1 AND expires_at >= $2 AND tries < $3 RETURNING code",
+    )
+    .bind(email)
+    .bind(unix_now())
+    .bind(MAX_TRIES)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(match stored {
+        None => CodeCheck::Expired,
+        Some(stored) if matches(&stored, code) => CodeCheck::Ok,
+        Some(_) => CodeCheck::Wrong,
+    })
 }
 
 /// Forgets the code of an address (after a successful sign-up).

@@ -9,12 +9,14 @@
 //! - [`sessions`]: login sessions (only a hash of each token is stored).
 //! - [`torrents`]: the catalogue; [`search`]: browsing and searching it.
 //! - [`stats`]: per (user, torrent) traffic, peer state and snatches, written by the flush
-//!   through [`batch`].
+//!   through [`batch`] (a snatch counted once per user: [`snatches`]), and the traffic
+//!   outliers shown to admins.
 
 pub mod batch;
 pub mod codes;
 pub mod search;
 pub mod sessions;
+pub mod snatches;
 pub mod stats;
 pub mod torrents;
 pub mod users;
@@ -47,7 +49,7 @@ pub struct Db {
 /// The migrations of each dialect, in order: (version, description, SQLite, PostgreSQL).
 /// Applied files are never edited (deployed databases check their checksums): a change is
 /// a new file.
-const MIGRATIONS: [(i64, &str, &str, &str); 3] = [
+const MIGRATIONS: [(i64, &str, &str, &str); 4] = [
     (
         1,
         "init",
@@ -65,6 +67,12 @@ const MIGRATIONS: [(i64, &str, &str, &str); 3] = [
         "flush marks",
         include_str!("../../migrations/sqlite/0003_flush_marks.sql"),
         include_str!("../../migrations/postgres/0003_flush_marks.sql"),
+    ),
+    (
+        4,
+        "snatches once per user",
+        include_str!("../../migrations/sqlite/0004_snatch_once.sql"),
+        include_str!("../../migrations/postgres/0004_snatch_once.sql"),
     ),
 ];
 

@@ -121,3 +121,59 @@ pub async fn seeders_of(
     .await?;
     Ok(nicks)
 }
+
+/// A (user, torrent) whose reported upload is more than all the other users together
+/// downloaded of that torrent: on a private tracker every peer is a user, so the excess
+/// came from nowhere (a client that lies, or a counter gone wrong).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Outlier {
+    /// The user.
+    pub user_id: i64,
+    /// Their nick.
+    pub nick: String,
+    /// The torrent.
+    pub torrent_id: i64,
+    /// Its title.
+    pub title: String,
+    /// Upload the user reported on it (before double upload).
+    pub uploaded: i64,
+    /// What every other user reported downloading of it (before freeleech).
+    pub others_downloaded: i64,
+}
+
+/// The (user, torrent) pairs seen since `since` whose upload exceeds the others' download
+/// by more than `slack` bytes (reports lag each other by a flush or two), largest excess
+/// first. Scans the recent rows: it serves the admin page, not every request.
+pub async fn outliers(db: &Db, since: i64, slack: i64, limit: i64) -> Result<Vec<Outlier>, SiteError> {
+    let rows = sqlx::query(
+        "SELECT ut.user_id, u.nick, ut.torrent_id, t.title, ut.real_uploaded, \
+         CAST(d.down - ut.real_downloaded AS BIGINT) \
+         FROM user_torrents ut \
+         JOIN (SELECT torrent_id, CAST(SUM(real_downloaded) AS BIGINT) AS down FROM user_torrents \
+               WHERE torrent_id IN (SELECT torrent_id FROM user_torrents \
+                                    WHERE last_seen > $1 AND real_uploaded > $2) \
+               GROUP BY torrent_id) d ON d.torrent_id = ut.torrent_id \
+         JOIN users u ON u.id = ut.user_id JOIN torrents t ON t.id = ut.torrent_id \
+         WHERE ut.last_seen > $1 AND ut.real_uploaded > $2 \
+         AND ut.real_uploaded - (d.down - ut.real_downloaded) > $2 \
+         ORDER BY ut.real_uploaded - (d.down - ut.real_downloaded) DESC, ut.user_id LIMIT $3",
+    )
+    .bind(since)
+    .bind(slack)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Outlier {
+                user_id: r.try_get(0)?,
+                nick: r.try_get(1)?,
+                torrent_id: r.try_get(2)?,
+                title: r.try_get(3)?,
+                uploaded: r.try_get(4)?,
+                others_downloaded: r.try_get(5)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(SiteError::from)
+}

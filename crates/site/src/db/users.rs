@@ -69,14 +69,13 @@ pub fn nick_key(nick: &str) -> String {
     nick.to_ascii_lowercase()
 }
 
-/// Creates an account; the very first one becomes an admin. A duplicate nick or e-mail is
-/// a unique violation (the caller checks [`super::is_unique_violation`]).
+/// Creates an account (never an admin: admins are named by the operator, see
+/// [`crate::admin`]). A duplicate nick or e-mail is a unique violation (the caller checks
+/// [`super::is_unique_violation`]).
 pub async fn insert(db: &Db, u: &NewUser<'_>) -> Result<User, SiteError> {
-    // One statement, so that SQLite never has to upgrade a read lock inside a transaction.
     let sql = format!(
-        "INSERT INTO users (nick, nick_key, email, pwd_hash, sex, passkey, is_admin, created_at) \
-         SELECT $1, $2, $3, $4, $5, $6, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 0 ELSE 1 END, $7 \
-         RETURNING {COLUMNS}"
+        "INSERT INTO users (nick, nick_key, email, pwd_hash, sex, passkey, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
     );
     let row = sqlx::query(&sql)
         .bind(u.nick)
@@ -143,6 +142,18 @@ pub async fn set_passkey(db: &Db, id: i64, passkey: &str) -> Result<(), SiteErro
         .execute(db.pool())
         .await?;
     Ok(())
+}
+
+/// Makes the account with this e-mail an admin, or no longer one; `None` if there is no
+/// such account. One statement: nothing to race with.
+pub async fn set_admin(db: &Db, email: &str, admin: bool) -> Result<Option<User>, SiteError> {
+    let sql = format!("UPDATE users SET is_admin = $1 WHERE email = $2 RETURNING {COLUMNS}");
+    let row = sqlx::query(&sql)
+        .bind(i64::from(admin))
+        .bind(email)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
 }
 
 /// Enables or disables an account; a disabled one also loses its sessions.

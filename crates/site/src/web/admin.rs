@@ -1,5 +1,6 @@
-//! The admin role (the first account): delete torrents, set freeleech / double upload,
-//! disable and enable accounts. Each action is a POST (form with CSRF token, or API call).
+//! The admin role (granted by the operator: `nexsuj admin grant EMAIL`): delete torrents,
+//! set freeleech / double upload, disable and enable accounts, and see the traffic outliers.
+//! Each action is a POST (form with CSRF token, or API call).
 
 use std::sync::Arc;
 
@@ -11,9 +12,10 @@ use serde_json::json;
 use super::AppState;
 use super::envelope::Envelope;
 use super::extract::{Fields, MaybeUser, check_csrf};
-use super::pages::{AdminPage, Layout, error_page, redirect, render};
+use super::format;
+use super::pages::{AdminPage, Layout, OutlierView, error_page, redirect, render};
 use crate::db::users::User;
-use crate::db::{torrents, users};
+use crate::db::{stats, torrents, unix_now, users};
 use crate::error::ApiError;
 use crate::policy::{TorrentEntry, parse_info_hash};
 
@@ -35,11 +37,27 @@ pub async fn page(
         Ok(a) => a,
         Err(e) => return error_page(&st, &headers, user.as_ref(), &e),
     };
-    let list = match users::list(&st.db, 1000, 0).await {
-        Ok(l) => l,
+    let since = unix_now().saturating_sub(i64::try_from(st.config.outlier_window_secs).unwrap_or(i64::MAX));
+    let slack = i64::try_from(st.config.outlier_slack_bytes).unwrap_or(i64::MAX);
+    let loaded = async {
+        let list = users::list(&st.db, 1000, 0).await?;
+        let outliers = stats::outliers(&st.db, since, slack, 100).await?;
+        Ok::<_, crate::error::SiteError>((list, outliers))
+    };
+    let (list, outliers) = match loaded.await {
+        Ok(x) => x,
         Err(e) => return error_page(&st, &headers, Some(&admin), &e.into()),
     };
     let l = Layout::new(&st, &headers, Some(&admin), "Accounts");
+    let outliers = outliers
+        .into_iter()
+        .map(|o| OutlierView {
+            excess: format::size(o.uploaded.saturating_sub(o.others_downloaded)),
+            uploaded: format::size(o.uploaded),
+            others_downloaded: format::size(o.others_downloaded),
+            o,
+        })
+        .collect();
     render(
         &st,
         &l,
@@ -47,6 +65,7 @@ pub async fn page(
         &AdminPage {
             l: l.clone(),
             users: list,
+            outliers,
         },
     )
 }

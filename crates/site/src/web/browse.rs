@@ -171,7 +171,9 @@ struct Detail {
     seeding: Vec<String>,
 }
 
-async fn detail(st: &AppState, id: i64) -> Result<Detail, ApiError> {
+/// A torrent's detail; `seeding` (who seeds it now) only for a logged-in viewer: nicks tied
+/// to torrents are not for visitors.
+async fn detail(st: &AppState, id: i64, logged_in: bool) -> Result<Detail, ApiError> {
     let row = torrents::by_id(&st.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("torrent"))?;
@@ -181,7 +183,11 @@ async fn detail(st: &AppState, id: i64) -> Result<Detail, ApiError> {
         .map(|h| st.tracker.swarms().scrape(&h))
         .unwrap_or_default();
     let active = i64::try_from(st.config.active_peer_secs).unwrap_or(i64::MAX);
-    let seeding = stats::seeders_of(&st.db, id, active, 100).await?;
+    let seeding = if logged_in {
+        stats::seeders_of(&st.db, id, active, 100).await?
+    } else {
+        Vec::new()
+    };
     Ok(Detail {
         row,
         description,
@@ -198,7 +204,7 @@ pub async fn detail_page(
     MaybeUser(user): MaybeUser,
     Path(id): Path<i64>,
 ) -> Response {
-    let d = match detail(&st, id).await {
+    let d = match detail(&st, id, user.is_some()).await {
         Ok(d) => d,
         Err(e) => return error_page(&st, &headers, user.as_ref(), &e),
     };
@@ -217,7 +223,9 @@ pub async fn detail_page(
         files: listed,
         seeders: d.live.complete,
         leechers: d.live.incomplete,
-        completed: d.row.completed.max(i64::from(d.live.downloaded)),
+        // Snatches as the flush counted them: once per user. The tracker's own count (the
+        // `downloaded` of a scrape) counts each peer that completed, which a user can repeat.
+        completed: d.row.completed,
         seeding: d.seeding,
         is_admin: user.as_ref().is_some_and(|u| u.is_admin),
     };
@@ -230,15 +238,14 @@ pub async fn detail_json(
     CurrentUser(_): CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Envelope, ApiError> {
-    let d = detail(&st, id).await?;
-    let completed = d.row.completed.max(i64::from(d.live.downloaded));
+    let d = detail(&st, id, true).await?;
     Ok(Envelope::ok(json!({
         "torrent": d.row,
         "description": d.description,
         "files": d.files.iter().map(|(p, n)| json!({ "path": p, "length": n })).collect::<Vec<_>>(),
         "seeders": d.live.complete,
         "leechers": d.live.incomplete,
-        "completed": completed,
+        "completed": d.row.completed,
         "seeding": d.seeding,
     })))
 }

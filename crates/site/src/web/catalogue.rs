@@ -1,6 +1,11 @@
 //! Upload and download: `POST /upload/torrent` (multipart `torrent, type, labels,
 //! description, title`), `GET /download/torrent?id=N` (logged in, or `passkey=` for RSS
 //! clients), and the upload page.
+//!
+//! An upload's body (up to `max_torrent_bytes`) is read only once the session is known, the
+//! CSRF token checked and one of `max_concurrent_uploads` slots taken: a browser form sends
+//! its token as the first field (only that field is read first), a script in the
+//! `X-CSRF-Token` header or not at all (a request that is not from a browser needs none).
 
 use std::sync::Arc;
 
@@ -9,11 +14,14 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::AppState;
 use super::envelope::Envelope;
-use super::extract::{MaybeUser, check_csrf, wants_html};
+use super::extract::{MaybeUser, check_csrf, from_browser, wants_html};
+use super::metrics::Refusals;
 use super::pages::{Layout, UploadPage, error_page, redirect, render};
+use crate::auth::csrf;
 use crate::db::{is_unique_violation, torrents};
 use crate::error::{ApiError, SiteError};
 use crate::policy::{TorrentEntry, parse_info_hash};
@@ -25,6 +33,10 @@ pub const MAX_TITLE: usize = 200;
 pub const MAX_DESCRIPTION: usize = 64 << 10;
 /// Most labels, and the longest label.
 pub const MAX_LABELS: (usize, usize) = (10, 32);
+/// The header that may carry an upload's CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Seconds a client refused for want of an upload slot is asked to wait.
+pub const UPLOAD_RETRY_SECS: u32 = 10;
 
 /// `GET /upload`.
 pub async fn upload_page(
@@ -106,6 +118,61 @@ fn clean_labels(raw: &str) -> Result<String, ApiError> {
     Ok(unique.join(","))
 }
 
+/// The CSRF token of a browser's upload form, which must be its first field: read alone, and
+/// at most a few hundred bytes of it, so that a forged form is refused before its file is.
+async fn first_field_token(mp: &mut Multipart) -> Result<String, ApiError> {
+    let missing = || ApiError::forbidden("missing CSRF token");
+    let mut field = mp
+        .next_field()
+        .await
+        .map_err(|_| missing())?
+        .ok_or_else(missing)?;
+    if field.name() != Some(csrf::FIELD) {
+        return Err(missing());
+    }
+    let mut token = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|_| missing())? {
+        token.extend_from_slice(&chunk);
+        if token.len() > 256 {
+            return Err(missing());
+        }
+    }
+    Ok(String::from_utf8_lossy(&token).trim().to_owned())
+}
+
+/// Checks the CSRF token (before the body is read), takes an upload slot, then reads the
+/// form; returns whether the reply is a page, the form and the slot (held until the
+/// upload is stored).
+async fn receive(
+    st: &AppState,
+    headers: &HeaderMap,
+    mut mp: Multipart,
+) -> Result<(bool, UploadForm, OwnedSemaphorePermit), ApiError> {
+    let mut token = headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|t| t.trim().to_owned());
+    // A token in the header is a script's: its replies stay JSON.
+    let from_header = token.is_some();
+    if token.is_none() && from_browser(headers) {
+        token = Some(first_field_token(&mut mp).await?);
+    }
+    let mut html = check_csrf(st, headers, token.as_deref())? && !from_header;
+    let Ok(slot) = st.limits.uploads.clone().try_acquire_owned() else {
+        Refusals::count(&st.refusals.uploads_busy);
+        return Err(ApiError::busy(
+            "too many uploads in progress; try again shortly",
+            UPLOAD_RETRY_SECS,
+        ));
+    };
+    let form = read_form(mp, st.config.max_torrent_bytes).await?;
+    // A script that put the token among its fields asked for the form's replies.
+    if token.is_none() && form.csrf.is_some() {
+        html = check_csrf(st, headers, form.csrf.as_deref())?;
+    }
+    Ok((html, form, slot))
+}
+
 /// `POST /upload/torrent`.
 pub async fn upload(
     State(st): State<Arc<AppState>>,
@@ -113,20 +180,16 @@ pub async fn upload(
     MaybeUser(user): MaybeUser,
     mp: Multipart,
 ) -> Response {
-    let form = match read_form(mp, st.config.max_torrent_bytes).await {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
-    };
-    let html = match check_csrf(&st, &headers, form.csrf.as_deref()) {
-        Ok(html) => html,
-        Err(e) => return e.into_response(),
-    };
     let Some(user) = user else {
-        return if html {
+        return if from_browser(&headers) {
             redirect("/login", &[])
         } else {
             ApiError::unauthorized().into_response()
         };
+    };
+    let (html, form, _slot) = match receive(&st, &headers, mp).await {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
     };
     match store(&st, user.id, form).await {
         Ok((id, _)) if html => redirect(&format!("/torrent/{id}"), &[]),

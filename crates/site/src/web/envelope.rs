@@ -1,7 +1,8 @@
 //! The seed's JSON envelope `{code, message, body}`: `code` mirrors the HTTP status.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -55,6 +56,14 @@ impl IntoResponse for ApiError {
             body.insert("id".into(), json!(id));
         }
         let payload = json!({ "code": self.status.as_u16(), "message": self.message, "body": body });
-        (self.status, Json(payload)).into_response()
+        with_retry_after((self.status, Json(payload)).into_response(), self.retry_after)
     }
+}
+
+/// Adds `Retry-After` to a refusal (JSON or a page) that names one.
+pub fn with_retry_after(mut resp: Response, retry_after: Option<u32>) -> Response {
+    if let Some(secs) = retry_after {
+        resp.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
 }

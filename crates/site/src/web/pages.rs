@@ -10,7 +10,7 @@ use super::AppState;
 use super::extract::{cookie, set_cookie};
 use crate::auth::csrf;
 use crate::auth::secret::new_token;
-use crate::db::stats::Activity;
+use crate::db::stats::{Activity, Outlier};
 use crate::db::users::User;
 use crate::error::{ApiError, SiteError};
 
@@ -144,6 +144,14 @@ pub struct LoginPage {
     pub notice: String,
     /// The address typed.
     pub email: String,
+}
+
+/// The logout button (`GET /logout`).
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub struct LogoutPage {
+    /// Layout.
+    pub l: Layout,
 }
 
 /// The sign-up forms.
@@ -297,7 +305,7 @@ pub struct ProfilePage {
     pub history: Vec<(i64, String, String, String, String, bool)>,
 }
 
-/// The admin's account list.
+/// The admin's account list and traffic outliers.
 #[derive(Template)]
 #[template(path = "admin.html")]
 pub struct AdminPage {
@@ -305,4 +313,19 @@ pub struct AdminPage {
     pub l: Layout,
     /// Accounts.
     pub users: Vec<User>,
+    /// Uploads larger than anyone downloaded.
+    pub outliers: Vec<OutlierView>,
+}
+
+/// An outlier, formatted.
+#[derive(Debug, Clone)]
+pub struct OutlierView {
+    /// The row.
+    pub o: Outlier,
+    /// Formatted upload.
+    pub uploaded: String,
+    /// Formatted download of the others.
+    pub others_downloaded: String,
+    /// Formatted difference.
+    pub excess: String,
 }

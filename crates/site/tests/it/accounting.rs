@@ -112,8 +112,43 @@ both!(traffic_snatches_and_peer_state, |t| {
     );
 });
 
+both!(a_snatch_counts_once_per_user_and_torrent, |t| {
+    let (_, cookie) = t.user("sharer").await;
+    let (one, one_cookie) = t.user("repeater").await;
+    let (two, _) = t.user("second").await;
+    let (one, two) = (one["authKey"].as_str(), two["authKey"].as_str());
+    let (id, hash) = t
+        .upload_ok(&cookie, &torrent_bytes("once.bin", SIZE), "once", "other", "")
+        .await;
+    // Completed, and completed again in the same batch.
+    t.announce(one, &hash, 1, transfer(0, 0, SIZE), Started).unwrap();
+    t.announce(one, &hash, 1, transfer(0, SIZE, 0), Completed)
+        .unwrap();
+    t.announce(one, &hash, 1, transfer(0, SIZE, 0), Completed)
+        .unwrap();
+    t.site.flusher().flush_once().await.unwrap();
+    // A new session (a client restarted with a new peer id) that completes again.
+    t.announce(one, &hash, 1, transfer(0, SIZE, 0), Stopped).unwrap();
+    t.announce(one, &hash, 9, transfer(0, 0, SIZE), Started).unwrap();
+    t.announce(one, &hash, 9, transfer(0, SIZE, 0), Completed)
+        .unwrap();
+    t.site.flusher().flush_once().await.unwrap();
+    let completed =
+        |body: serde_json::Value| (body["completed"].as_i64(), body["torrent"]["completed"].as_i64());
+    let d = t.get(&format!("/api/torrents/{id}"), Some(&cookie)).await.json()["body"].clone();
+    assert_eq!(completed(d), (Some(1), Some(1)), "one user, one snatch");
+    assert_eq!(profile(t, &one_cookie).await["snatched"], 1);
+    // Another user's snatch counts.
+    t.announce(two, &hash, 2, transfer(0, 0, SIZE), Started).unwrap();
+    t.announce(two, &hash, 2, transfer(0, SIZE, 0), Completed)
+        .unwrap();
+    t.site.flusher().flush_once().await.unwrap();
+    let d = t.get(&format!("/api/torrents/{id}"), Some(&cookie)).await.json()["body"].clone();
+    assert_eq!(completed(d), (Some(2), Some(2)));
+});
+
 both!(refusals, |t| {
-    let (me, cookie) = t.user("admin").await;
+    let (me, cookie) = t.admin("admin").await;
     let (other, _) = t.user("someone").await;
     let pk = me["authKey"].as_str().unwrap().to_owned();
     let (_, hash) = t
@@ -168,7 +203,7 @@ both!(refusals, |t| {
 });
 
 both!(freeleech_and_double_upload, |t| {
-    let (a, cookie) = t.user("admin").await;
+    let (a, cookie) = t.admin("admin").await;
     let (b, b_cookie) = t.user("peer").await;
     let (id, hash) = t
         .upload_ok(&cookie, &torrent_bytes("promo.bin", SIZE), "promo", "other", "")
@@ -246,7 +281,7 @@ both!(a_failed_flush_keeps_its_batch, |t| {
         250,
         "nothing lost, nothing counted twice"
     );
-    let metrics = t.get("/site/metrics", None).await.text();
+    let metrics = t.metrics().await;
     assert!(
         metrics.contains("nexsuj_site_flush_failures_total 1"),
         "{metrics}"

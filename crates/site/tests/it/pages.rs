@@ -189,10 +189,22 @@ both!(sign_up_log_in_upload_and_browse_with_forms, |t| {
     assert_eq!(t.get("/no/such/page", None).await.json()["code"], 404);
     let gone = t.get_html("/torrent/424242", None).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
-    // Logging out from a browser goes back to the front page.
-    let out = t.get_html("/logout", Some(&both_cookies)).await;
+    // Logging out from a browser (the header's button: a form with the token) goes back to
+    // the front page.
+    assert!(index.contains("action=\"/logout\""));
+    let out = t
+        .post_form(
+            "/logout",
+            &[("csrf", &token)],
+            &[("cookie", &both_cookies), ("origin", "http://site.test")],
+        )
+        .await;
     assert_eq!(
         (out.status, out.header("location")),
         (StatusCode::SEE_OTHER, "/".into())
+    );
+    assert_eq!(
+        t.get("/api/profile", Some(&session)).await.status,
+        StatusCode::UNAUTHORIZED
     );
 });

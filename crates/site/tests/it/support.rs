@@ -137,9 +137,13 @@ impl TestSite {
                 (Db::connect(&url, 4, Some(&schema)).await.unwrap(), Some(schema))
             }
         };
-        let site = Site::with_db(config, CoreConfig::default(), proxies, db)
-            .await
-            .unwrap();
+        // Announces follow each other within a second here: no min interval, so each one is
+        // credited (the pacing rule has its own tests in the tracker).
+        let core = CoreConfig {
+            min_interval: 0,
+            ..CoreConfig::default()
+        };
+        let site = Site::with_db(config, core, proxies, db).await.unwrap();
         let router = site.router();
         Self {
             site,
@@ -234,7 +238,7 @@ impl TestSite {
         for entry in std::fs::read_dir(&outbox).unwrap() {
             let path = entry.unwrap().path();
             let text = std::fs::read_to_string(&path).unwrap();
-            if text.contains(&format!("To: {email}")) {
+            if text.contains(&format!("To: {email}")) && text.contains("sign-up code: ") {
                 let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
                 let code = text.split("sign-up code: ").nth(1).unwrap()[..6].to_owned();
                 if found.as_ref().is_none_or(|(m, _)| modified >= *m) {
@@ -266,6 +270,35 @@ impl TestSite {
         r.json()["body"].clone()
     }
 
+    /// Signs up `nick`, makes the account an admin (as `nexsuj admin grant` does) and logs
+    /// in: (body of sign-up, cookie).
+    pub async fn admin(&self, nick: &str) -> (Value, String) {
+        let body = self.signup(nick).await;
+        let email = body["email"].as_str().unwrap();
+        let granted = site::admin::grant(self.site.db(), email).await.unwrap();
+        assert!(granted.is_some_and(|u| u.is_admin));
+        let cookie = self.login(nick).await;
+        (body, cookie)
+    }
+
+    /// Sends `req` as if over a connection from `peer`.
+    pub async fn send_from(&self, mut req: Request<Body>, peer: &str) -> Reply {
+        let peer: std::net::SocketAddr = peer.parse().unwrap();
+        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        self.send(req).await
+    }
+
+    /// `/site/metrics`, read from loopback.
+    pub async fn metrics(&self) -> String {
+        let req = Request::builder()
+            .uri("/site/metrics")
+            .body(Body::empty())
+            .unwrap();
+        let r = self.send_from(req, "127.0.0.1:9").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        r.text()
+    }
+
     /// Logs in and returns the `Cookie` header value.
     pub async fn login(&self, nick: &str) -> String {
         let email = format!("{}@example.org", nick.to_lowercase());
@@ -289,30 +322,11 @@ impl TestSite {
 
     /// Uploads a torrent (multipart), returns the reply.
     pub async fn upload(&self, cookie: Option<&str>, torrent: &[u8], fields: &[(&str, &str)]) -> Reply {
-        let boundary = "XnexsujBoundary7";
-        let mut body = Vec::new();
-        for (k, v) in fields {
-            body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                    .as_bytes(),
-            );
-        }
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"torrent\"; filename=\"x.torrent\"\r\n\
-                 Content-Type: application/x-bittorrent\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(torrent);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let (body, content_type) = multipart(torrent, fields);
         let mut b = Request::builder()
             .method(Method::POST)
             .uri("/upload/torrent")
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            );
+            .header("content-type", content_type);
         if let Some(c) = cookie {
             b = b.header("cookie", c);
         }
@@ -377,6 +391,27 @@ impl TestSite {
         let tracker = self.site.tracker();
         tracker.announce(&input, tracker.now(), &mut resp).map(|()| resp)
     }
+}
+
+/// An upload's multipart body (`fields` first, then the torrent) and its content type.
+pub fn multipart(torrent: &[u8], fields: &[(&str, &str)]) -> (Vec<u8>, String) {
+    let boundary = "XnexsujBoundary7";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"torrent\"; filename=\"x.torrent\"\r\n\
+             Content-Type: application/x-bittorrent\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(torrent);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (body, format!("multipart/form-data; boundary={boundary}"))
 }
 
 /// A valid single-file v1 torrent of `len` bytes named `name` (piece hashes are not real).

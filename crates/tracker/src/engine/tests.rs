@@ -9,7 +9,7 @@ use crate::access::{ListMode, PublicPolicy, Refusal, UserId};
 use crate::accounting::Accumulator;
 use crate::test_support::{Site, request};
 
-fn open(config: CoreConfig) -> Tracker {
+pub(super) fn open(config: CoreConfig) -> Tracker {
     Tracker::new(
         config,
         Arc::new(PublicPolicy::new(ListMode::Open, None, vec![]).unwrap()),
@@ -17,7 +17,7 @@ fn open(config: CoreConfig) -> Tracker {
     )
 }
 
-fn announce(
+pub(super) fn announce(
     t: &Tracker,
     req: &AnnounceRequest,
     source: IpAddr,
@@ -37,7 +37,7 @@ fn announce(
     .map(|()| resp)
 }
 
-const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+pub(super) const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 #[test]
 fn peers_find_each_other_with_counts_interval_and_external_ip() {
@@ -164,7 +164,11 @@ fn scrape_counts_and_refusals() {
 
 #[test]
 fn a_dual_stack_peer_is_reachable_over_both_families() {
-    let t = open(CoreConfig::default());
+    let dual_stack = CoreConfig {
+        honour_other_family: true,
+        ..CoreConfig::default()
+    };
+    let t = open(dual_stack.clone());
     let v6 = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 9));
     let mut resp = AnnounceResponse::default();
     let req = request(1, 0);
@@ -180,7 +184,7 @@ fn a_dual_stack_peer_is_reachable_over_both_families() {
     ips.sort();
     assert_eq!(ips, vec![LOCAL, v6]);
     // The same family is not a second address: an `ipv4=` on an IPv4 announce is ignored.
-    let t = open(CoreConfig::default());
+    let t = open(dual_stack);
     let input = AnnounceInput {
         other_family: Some(IpAddr::V4(Ipv4Addr::new(10, 1, 1, 1))),
         ..input

@@ -66,15 +66,43 @@ pub(super) async fn scrape_with_passkey(
     answer_scrape(&s, Some(&passkey), query.as_deref())
 }
 
-pub(super) async fn stats(State(s): Shared) -> Response {
-    s.stats.sample();
-    axum::Json(s.stats.report(&s.tracker)).into_response()
+pub(super) async fn stats(
+    State(s): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    for_operators(&s, peer, &headers, |s| {
+        s.stats.sample();
+        axum::Json(s.stats.report(&s.tracker)).into_response()
+    })
 }
 
-pub(super) async fn metrics(State(s): Shared) -> Response {
-    let text = s.stats.prometheus(&s.tracker);
-    let content_type = HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
-    ([(header::CONTENT_TYPE, content_type)], text).into_response()
+pub(super) async fn metrics(
+    State(s): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    for_operators(&s, peer, &headers, |s| {
+        let text = s.stats.prometheus(&s.tracker);
+        let content_type = HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
+        ([(header::CONTENT_TYPE, content_type)], text).into_response()
+    })
+}
+
+/// `answer` for loopback clients or those with the metrics token; for others a 404 (nothing
+/// to see here), counted.
+fn for_operators(
+    s: &HttpState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    answer: impl FnOnce(&HttpState) -> Response,
+) -> Response {
+    let client = s.options.trusted_proxies.client_ip(peer.ip(), headers);
+    if super::may_read_metrics(client, headers, s.options.metrics_token.as_ref()) {
+        return answer(s);
+    }
+    ProtocolCounters::bump(&s.stats.metrics_denied);
+    axum::http::StatusCode::NOT_FOUND.into_response()
 }
 
 fn answer_announce(

@@ -2,10 +2,11 @@
 //! scrape (BEP 48), plus `GET /stats` (JSON) and `GET /metrics` (Prometheus).
 //!
 //! [`router`] gives an axum `Router` that a private site merges into its own, so one port
-//! serves pages and tracker; [`serve`] runs a router with the client address available to
-//! handlers (`ConnectInfo<SocketAddr>`), a connection limit and graceful shutdown. Requests
-//! are answered with status 200 and a bencoded body, a `failure reason` when refused:
-//! BitTorrent clients read the body, not the status.
+//! serves pages and tracker; `http_server::serve` runs it with the client address available
+//! to handlers (`ConnectInfo<SocketAddr>`) and the limits of [`http_server::ServerLimits`].
+//! Requests are answered with status 200 and a bencoded body, a `failure reason` when
+//! refused: BitTorrent clients read the body, not the status. `/stats` and `/metrics` answer
+//! loopback clients, and others that show the configured bearer token.
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
@@ -16,28 +17,27 @@
 //!
 //! let policy = Arc::new(PublicPolicy::new(ListMode::Open, None, vec![])?);
 //! let tracker = Arc::new(Tracker::new(CoreConfig::default(), policy, None));
-//! let app = http::router(tracker, Default::default(), HttpOptions::default());
+//! let stats = Arc::new(tracker::stats::ServerStats::default());
+//! let app = http::router(tracker, stats.clone(), HttpOptions::default());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:6969").await?;
-//! http::serve(listener, app, 10_000, std::future::pending()).await
+//! let limits = http_server::ServerLimits::default();
+//! http_server::serve(listener, app, limits, stats.connections.clone(), std::future::pending()).await
 //! # }
 //! ```
 
 mod client_ip;
 mod handlers;
-mod listener;
+mod metrics_access;
 #[cfg(test)]
 mod tests;
 
-use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use axum::serve::ListenerExt;
 
 pub use client_ip::{Cidr, TrustedProxies};
-pub use listener::{LimitedListener, LimitedStream};
+pub use metrics_access::{MetricsToken, may_read_metrics};
 
 use crate::engine::Tracker;
 use crate::stats::ServerStats;
@@ -53,6 +53,8 @@ pub struct HttpOptions {
     pub warning_message: Option<String>,
     /// A `tracker id` sent with every successful announce.
     pub tracker_id: Option<String>,
+    /// Opens `/stats` and `/metrics` to non-loopback clients that show it.
+    pub metrics_token: Option<MetricsToken>,
 }
 
 impl Default for HttpOptions {
@@ -62,6 +64,7 @@ impl Default for HttpOptions {
             max_scrape: 70,
             warning_message: None,
             tracker_id: None,
+            metrics_token: None,
         }
     }
 }
@@ -75,7 +78,8 @@ pub(crate) struct HttpState {
 }
 
 /// The tracker's routes: `/announce`, `/announce/{passkey}`, `/scrape`, `/scrape/{passkey}`,
-/// `/stats` and `/metrics`. Serve it with [`serve`] (handlers need the peer address).
+/// `/stats` and `/metrics`. Serve it with `http_server::serve` (handlers need the peer
+/// address).
 pub fn router(tracker: Arc<Tracker>, stats: Arc<ServerStats>, options: HttpOptions) -> Router {
     let state = Arc::new(HttpState {
         tracker,
@@ -90,19 +94,4 @@ pub fn router(tracker: Arc<Tracker>, stats: Arc<ServerStats>, options: HttpOptio
         .route("/stats", get(handlers::stats))
         .route("/metrics", get(handlers::metrics))
         .with_state(state)
-}
-
-/// Serves `app` on `listener` with at most `max_connections` open at once until `shutdown`
-/// completes, then lets requests in flight finish.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: Router,
-    max_connections: usize,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    // `tap_io` makes the listener's `SocketAddr` available as `ConnectInfo<SocketAddr>`.
-    let listener = LimitedListener::new(listener, max_connections).tap_io(|_| ());
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
 }

@@ -9,7 +9,7 @@ use tracker_proto::http::{
     AnnounceReply, HttpAnnounce, parse_announce_reply, parse_scrape_reply, write_announce_query,
 };
 
-use super::{HttpOptions, TrustedProxies, router, serve};
+use super::{HttpOptions, TrustedProxies, router};
 use crate::access::{AccessPolicy, ListMode, PublicPolicy};
 use crate::engine::{CoreConfig, Tracker};
 use crate::stats::ServerStats;
@@ -23,16 +23,28 @@ struct Server {
 }
 
 fn start(policy: Arc<dyn AccessPolicy>, options: HttpOptions, bind: &str) -> Server {
+    start_with(CoreConfig::default(), policy, options, bind)
+}
+
+fn start_with(core: CoreConfig, policy: Arc<dyn AccessPolicy>, options: HttpOptions, bind: &str) -> Server {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
-    let tracker = Arc::new(Tracker::new(CoreConfig::default(), policy, None));
-    let app = router(tracker.clone(), Arc::new(ServerStats::default()), options);
+    let tracker = Arc::new(Tracker::new(core, policy, None));
+    let stats = Arc::new(ServerStats::default());
+    let app = router(tracker.clone(), stats.clone(), options);
     let listener = runtime.block_on(tokio::net::TcpListener::bind(bind)).unwrap();
     let addr = listener.local_addr().unwrap();
-    runtime.spawn(serve(listener, app, 64, std::future::pending()));
+    let limits = http_server::ServerLimits::default();
+    runtime.spawn(http_server::serve(
+        listener,
+        app,
+        limits,
+        stats.connections.clone(),
+        std::future::pending(),
+    ));
     Server {
         addr,
         tracker,
@@ -261,7 +273,12 @@ fn forwarded_for_only_from_trusted_proxies() {
 
 #[test]
 fn ipv6_listener_and_bep7_dual_stack_addresses() {
-    let s = public("[::1]:0");
+    let policy = Arc::new(PublicPolicy::new(ListMode::Open, None, vec![]).unwrap());
+    let core = CoreConfig {
+        honour_other_family: true,
+        ..CoreConfig::default()
+    };
+    let s = start_with(core, policy, HttpOptions::default(), "[::1]:0");
     let q = query(request(1, 0), true, |a| {
         a.ipv4 = Some("127.0.0.1".parse().unwrap())
     });
@@ -292,4 +309,38 @@ fn stats_and_metrics() {
     let text = String::from_utf8(body).unwrap();
     assert!(text.contains("nexsuj_tracker_leechers 1\n"), "{text}");
     assert!(text.contains("nexsuj_tracker_announces_total{protocol=\"http\"} 1\n"));
+}
+
+#[test]
+fn metrics_and_stats_answer_loopback_or_the_token_only() {
+    let policy = Arc::new(PublicPolicy::new(ListMode::Open, None, vec![]).unwrap());
+    let s = start(
+        policy,
+        HttpOptions {
+            // Behind a proxy on loopback, the client is whoever it says: not loopback.
+            trusted_proxies: TrustedProxies::new([("127.0.0.1".parse().unwrap(), 32)]),
+            metrics_token: Some(super::MetricsToken("let-me-in".into())),
+            ..HttpOptions::default()
+        },
+        "127.0.0.1:0",
+    );
+    let remote = "X-Forwarded-For: 203.0.113.7\r\n";
+    for path in ["/metrics", "/stats"] {
+        assert_eq!(get(s.addr, path, remote).0, 404, "{path} is public");
+        let wrong = format!("{remote}Authorization: Bearer let-me-out\r\n");
+        assert_eq!(get(s.addr, path, &wrong).0, 404);
+        let right = format!("{remote}Authorization: Bearer let-me-in\r\n");
+        assert_eq!(get(s.addr, path, &right).0, 200);
+        assert_eq!(get(s.addr, path, "").0, 200, "loopback may read {path}");
+    }
+    let (_, body) = get(s.addr, "/metrics", "");
+    let text = String::from_utf8(body).unwrap();
+    assert!(
+        text.contains("nexsuj_tracker_errors_total{protocol=\"http\",kind=\"metrics_denied\"} 4\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("nexsuj_http_connections_refused_per_ip_total 0\n"),
+        "{text}"
+    );
 }

@@ -67,6 +67,15 @@ pub struct SwarmConfig {
     /// survives a quiet spell (BEP 48). Past this many torrents the oldest counts are lost;
     /// each costs about 40 bytes.
     pub retired_counts: usize,
+    /// Most swarms held at once; an announce that would start one more is refused.
+    pub max_torrents: usize,
+    /// Most peer records from one address (IPv6: one /64) over all swarms; 0: no limit.
+    pub max_peers_per_ip: usize,
+    /// A regular announce (no event) of the same peer sooner than this many seconds after
+    /// the one its counters were last taken from keeps the old counters as the baseline:
+    /// private accounting credits nothing for it now, and the traffic is credited at the next
+    /// announce that is not early. The tracker sets it to its `min interval`.
+    pub min_credit_interval: u32,
 }
 
 impl Default for SwarmConfig {
@@ -75,6 +84,9 @@ impl Default for SwarmConfig {
             shards: 64,
             peer_timeout_secs: 1800,
             retired_counts: 1 << 20,
+            max_torrents: 10_000_000,
+            max_peers_per_ip: 5_000,
+            min_credit_interval: 0,
         }
     }
 }
@@ -95,6 +107,18 @@ pub struct Announce {
     pub event: AnnounceEvent,
     /// How many peers it wants, already capped by the caller.
     pub numwant: usize,
+}
+
+/// Why the store would not take an announce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turned {
+    /// It would start a swarm past [`SwarmConfig::max_torrents`].
+    TooManyTorrents,
+    /// Its address already has [`SwarmConfig::max_peers_per_ip`] records.
+    TooManyPeersFromAddress,
+    /// The address was only named by the client (`ip=`, `ipv4=`, `ipv6=`), and its record
+    /// belongs to another peer id.
+    AddressTaken,
 }
 
 /// A peer's byte counters as the store keeps them: what private-tracker accounting needs to
@@ -128,6 +152,13 @@ pub struct AnnounceOutcome {
     /// `None` for a new peer or a restarted one (a new peer id from a known address: its
     /// counters start again from zero).
     pub previous: Option<Traffic>,
+    /// Seconds since `previous` was taken (0 for a new peer).
+    pub elapsed: u32,
+    /// The announce came sooner than [`SwarmConfig::min_credit_interval`]: the baseline was
+    /// kept, and nothing is to be credited for it.
+    pub early: bool,
+    /// Why the store refused the announce (the swarm is then unchanged).
+    pub turned: Option<Turned>,
 }
 
 /// Sizes of the whole store, summed shard by shard (not an atomic snapshot across shards).

@@ -48,6 +48,8 @@ pub(crate) struct PeerRecord {
     pub(crate) traffic: Traffic,
     /// When it last announced, in seconds since tracker start.
     pub(crate) last_seen: u32,
+    /// When `traffic` was taken (an early announce keeps the older counters).
+    pub(crate) traffic_at: u32,
     /// Where it listens; the key of the record within its swarm.
     pub(crate) addr: PeerAddr,
     /// Its id, handed out with it.

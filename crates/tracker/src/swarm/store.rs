@@ -1,15 +1,18 @@
 //! The sharded store: one `Mutex` per shard, each shard a map from info-hash to swarm.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt;
-use std::hash::RandomState;
+use std::hash::{BuildHasher, RandomState};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tracker_proto::common::{AnnounceEvent, InfoHash, ResponsePeer, ScrapeStats};
 
 use super::select::Rng;
-use super::torrent::Swarm;
-use super::{Announce, AnnounceOutcome, SwarmConfig, Totals};
+use super::torrent::{Admission, Swarm};
+use super::{Announce, AnnounceOutcome, SwarmConfig, Totals, Turned};
 
 /// All swarms of the tracker, shared by every server worker (`Send + Sync`).
 ///
@@ -21,6 +24,11 @@ pub struct Swarms {
     peer_timeout_secs: u32,
     /// Retired counts each shard may keep.
     retired_per_shard: usize,
+    max_torrents: usize,
+    min_credit_interval: u32,
+    /// Swarms held now, over all shards (checked against `max_torrents` without a scan).
+    torrents: AtomicUsize,
+    per_ip: PeersPerIp,
 }
 
 /// A shard on its own cache lines, so that workers locking neighbouring shards don't fight
@@ -108,6 +116,10 @@ impl Swarms {
             shards,
             peer_timeout_secs: config.peer_timeout_secs,
             retired_per_shard: config.retired_counts.div_ceil(n),
+            max_torrents: config.max_torrents,
+            min_credit_interval: config.min_credit_interval,
+            torrents: AtomicUsize::new(0),
+            per_ip: PeersPerIp::new(config.max_peers_per_ip, n),
         }
     }
 
@@ -115,32 +127,64 @@ impl Swarms {
     /// to `a.numwant` *other* peers of the swarm to `out` (which the caller clears and reuses).
     ///
     /// A seeder gets only leechers; a `Stopped` peer is removed and gets no peers. The counts
-    /// returned are the swarm's after the announce.
+    /// returned are the swarm's after the announce. `a.addr` is the address the request came
+    /// from; see [`Swarms::announce_named`] for one the client only named.
     pub fn announce(&self, a: &Announce, now: u32, out: &mut Vec<ResponsePeer>) -> AnnounceOutcome {
+        self.announce_at(a, now, false, out)
+    }
+
+    /// Like [`Swarms::announce`], for an address the client named (`ip=`, BEP 7's `ipv4=` and
+    /// `ipv6=`) rather than proved by connecting from it: it may add a record or change its
+    /// own (same peer id), but a record of another peer id is left alone and the announce is
+    /// [`Turned::AddressTaken`].
+    pub fn announce_named(&self, a: &Announce, now: u32, out: &mut Vec<ResponsePeer>) -> AnnounceOutcome {
+        self.announce_at(a, now, true, out)
+    }
+
+    fn announce_at(
+        &self,
+        a: &Announce,
+        now: u32,
+        named: bool,
+        out: &mut Vec<ResponsePeer>,
+    ) -> AnnounceOutcome {
         let mut guard = self.lock(&a.info_hash);
         let shard = &mut *guard;
-        let swarm = if a.event == AnnounceEvent::Stopped {
+        let swarm = match shard.swarms.entry(a.info_hash) {
+            Entry::Occupied(e) => e.into_mut(),
             // A stop for a torrent we don't know must not create a swarm.
-            match shard.swarms.get_mut(&a.info_hash) {
-                Some(swarm) => swarm,
-                None => return AnnounceOutcome::default(),
-            }
-        } else {
-            let retired = &mut shard.retired;
-            shard.swarms.entry(a.info_hash).or_insert_with(|| {
+            Entry::Vacant(_) if a.event == AnnounceEvent::Stopped => return AnnounceOutcome::default(),
+            Entry::Vacant(e) => {
+                if self.torrents.load(Ordering::Relaxed) >= self.max_torrents {
+                    return AnnounceOutcome {
+                        turned: Some(Turned::TooManyTorrents),
+                        ..AnnounceOutcome::default()
+                    };
+                }
+                self.torrents.fetch_add(1, Ordering::Relaxed);
                 let mut swarm = Swarm::new();
-                swarm.set_downloaded(retired.take(&a.info_hash));
-                swarm
-            })
+                swarm.set_downloaded(shard.retired.take(&a.info_hash));
+                e.insert(swarm)
+            }
         };
         let (seeders, leechers) = (swarm.seeders(), swarm.leechers());
-        let outcome = swarm.announce(a, now, (&mut shard.rng, &shard.peer_hasher), out);
+        let ip = a.addr.ip();
+        let rules = Admission {
+            named,
+            admit_new: &|| self.per_ip.add(ip),
+            min_credit_interval: self.min_credit_interval,
+        };
+        let outcome = swarm.announce(a, now, rules, (&mut shard.rng, &shard.peer_hasher), out);
+        if swarm.seeders() + swarm.leechers() < seeders + leechers {
+            self.per_ip.remove(ip);
+        }
         // The swarm's counts are part of the shard's sums, so this never underflows.
         shard.seeders = shard.seeders + swarm.seeders() - seeders;
         shard.leechers = shard.leechers + swarm.leechers() - leechers;
         if swarm.is_empty() {
             let n = swarm.downloaded();
             shard.swarms.remove(&a.info_hash);
+            self.torrents.fetch_sub(1, Ordering::Relaxed);
             shard.retired.keep(a.info_hash, n, self.retired_per_shard);
         }
         outcome
@@ -169,15 +213,21 @@ impl Swarms {
             let shard = &mut *guard;
             let (mut seeders, mut leechers) = (0, 0);
             let (retired, hasher) = (&mut shard.retired, &shard.peer_hasher);
+            let mut freed = 0;
+            let per_ip = &self.per_ip;
             shard.swarms.retain(|h, swarm| {
-                let dropped = swarm.expire(now, self.peer_timeout_secs, hasher);
+                let dropped = swarm.expire(now, self.peer_timeout_secs, hasher, &mut |addr| {
+                    per_ip.remove(addr.ip())
+                });
                 seeders += dropped.seeders;
                 leechers += dropped.leechers;
                 if swarm.is_empty() {
                     retired.keep(*h, swarm.downloaded(), self.retired_per_shard);
+                    freed += 1;
                 }
                 !swarm.is_empty()
             });
+            self.torrents.fetch_sub(freed, Ordering::Relaxed);
             shard.seeders -= seeders;
             shard.leechers -= leechers;
             total += seeders + leechers;
@@ -203,6 +253,58 @@ impl Swarms {
         let [a, b, c, d, ..] = info_hash.0;
         let n = u32::from_le_bytes([a, b, c, d]) as usize;
         lock(&self.shards[n % self.shards.len()])
+    }
+}
+
+/// Peer records per address (IPv6: per /64) over all swarms, in shards of their own (taken
+/// after a swarm shard's lock, never before, and only when a record is added or removed).
+struct PeersPerIp {
+    max: usize,
+    hasher: RandomState,
+    shards: Box<[Mutex<HashMap<IpAddr, u32>>]>,
+}
+
+impl PeersPerIp {
+    fn new(max: usize, shards: usize) -> Self {
+        Self {
+            max,
+            hasher: RandomState::new(),
+            shards: (0..shards).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
+
+    fn shard(&self, group: IpAddr) -> MutexGuard<'_, HashMap<IpAddr, u32>> {
+        let i = self.hasher.hash_one(group) as usize % self.shards.len();
+        self.shards[i].lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts one more record for `ip`, unless its group has its share already.
+    fn add(&self, ip: IpAddr) -> bool {
+        if self.max == 0 {
+            return true;
+        }
+        let group = http_server::ip_group(ip).addr();
+        let mut shard = self.shard(group);
+        let n = shard.entry(group).or_insert(0);
+        if *n as usize >= self.max {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    fn remove(&self, ip: IpAddr) {
+        if self.max == 0 {
+            return;
+        }
+        let group = http_server::ip_group(ip).addr();
+        let mut shard = self.shard(group);
+        if let Some(n) = shard.get_mut(&group) {
+            *n -= 1;
+            if *n == 0 {
+                shard.remove(&group);
+            }
+        }
     }
 }
 

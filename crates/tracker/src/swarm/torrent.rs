@@ -7,13 +7,24 @@
 //! points at, so a big swarm's index costs about 5 bytes per peer instead of 28.
 
 use std::hash::{BuildHasher, RandomState};
+use std::net::SocketAddr;
 
 use hashbrown::HashTable;
 use tracker_proto::common::{AnnounceEvent, ResponsePeer, ScrapeStats};
 
 use super::peer::{PeerAddr, PeerRecord, Slot};
 use super::select::{Rng, sample};
-use super::{Announce, AnnounceOutcome, Traffic};
+use super::{Announce, AnnounceOutcome, Traffic, Turned};
+
+/// What the store decides for one announce besides the swarm's own rules.
+pub(crate) struct Admission<'a> {
+    /// The address was named by the client, not proven by the connection.
+    pub(crate) named: bool,
+    /// Asked before a new record is added; `false` refuses the announce.
+    pub(crate) admit_new: &'a dyn Fn() -> bool,
+    /// See [`super::SwarmConfig::min_credit_interval`].
+    pub(crate) min_credit_interval: u32,
+}
 
 /// The peers of one torrent and its completion count.
 ///
@@ -136,19 +147,29 @@ impl Swarm {
         &mut self,
         a: &Announce,
         now: u32,
+        rules: Admission<'_>,
         (rng, hasher): (&mut Rng, &RandomState),
         out: &mut Vec<ResponsePeer>,
     ) -> AnnounceOutcome {
         let addr = PeerAddr::new(a.addr);
         let found = self.find(&addr, hasher);
+        if rules.named {
+            // An address the client only named is not proof of owning it: it may add a record
+            // there, or change its own, but never touch another peer's.
+            if found.is_some_and(|slot| record(&self.leechers, &self.seeders, slot).peer_id != a.peer_id) {
+                return self.turned(Turned::AddressTaken);
+            }
+        }
         if a.event == AnnounceEvent::Stopped {
             let old = found.map(|slot| self.remove(slot, hasher));
-            let previous = old.filter(|o| o.peer_id == a.peer_id).map(|o| o.traffic);
-            return self.outcome(previous);
+            let same = old.filter(|o| o.peer_id == a.peer_id);
+            let elapsed = same.map_or(0, |o| now.saturating_sub(o.traffic_at));
+            return self.outcome(same.map(|o| o.traffic), elapsed, false);
         }
-        let (slot, previous) = match found {
-            Some(slot) => self.update(slot, a, now, hasher),
-            None => (self.add(addr, a, now, hasher), None),
+        let (slot, previous, elapsed, early) = match found {
+            Some(slot) => self.update(slot, a, now, rules.min_credit_interval, hasher),
+            None if !(rules.admit_new)() => return self.turned(Turned::TooManyPeersFromAddress),
+            None => (self.add(addr, a, now, hasher), None, 0, false),
         };
         if slot.is_seeder() {
             // Seeders don't need seeders; the announcer is not among the leechers.
@@ -158,26 +179,40 @@ impl Swarm {
             let parts = [&self.leechers[..], &self.seeders[..]];
             sample(parts, Some(slot.index()), a.numwant, rng, out);
         }
-        self.outcome(previous)
+        self.outcome(previous, elapsed, early)
     }
 
     /// Applies `a` to the known peer at `slot`; returns where it is now (it moves when it
-    /// becomes a seeder or a leecher again) and its previous counters if it is the same client.
+    /// becomes a seeder or a leecher again), its previous counters if it is the same client,
+    /// the seconds since they were taken, and whether the announce was too early to credit.
     fn update(
         &mut self,
         slot: Slot,
         a: &Announce,
         now: u32,
+        min_credit_interval: u32,
         hasher: &RandomState,
-    ) -> (Slot, Option<Traffic>) {
+    ) -> (Slot, Option<Traffic>, u32, bool) {
         let was_seeder = slot.is_seeder();
         let rec = self.record_mut(slot);
         // A restarted client (new peer id) keeps the flag: same address, same download.
         let completes = a.event == AnnounceEvent::Completed && !was_seeder && !rec.completed;
         rec.completed |= completes;
-        let previous = (rec.peer_id == a.peer_id).then_some(rec.traffic);
+        let same = rec.peer_id == a.peer_id;
+        let elapsed = if same {
+            now.saturating_sub(rec.traffic_at)
+        } else {
+            0
+        };
+        // Events (completed, stopped) always count; regular announces only at the pace the
+        // tracker asked for, so that announcing every second gains nothing.
+        let early = same && a.event == AnnounceEvent::None && elapsed < min_credit_interval;
+        let previous = same.then_some(rec.traffic);
         rec.peer_id = a.peer_id;
-        rec.traffic = a.transfer.into();
+        if !early {
+            rec.traffic = a.transfer.into();
+            rec.traffic_at = now;
+        }
         rec.last_seen = now;
         if completes {
             self.downloaded = self.downloaded.saturating_add(1);
@@ -185,9 +220,9 @@ impl Swarm {
         let seeder = a.transfer.left == 0;
         if seeder != was_seeder {
             let rec = self.remove(slot, hasher);
-            (self.insert(rec, seeder, hasher), previous)
+            (self.insert(rec, seeder, hasher), previous, elapsed, early)
         } else {
-            (slot, previous)
+            (slot, previous, elapsed, early)
         }
     }
 
@@ -201,6 +236,7 @@ impl Swarm {
         let rec = PeerRecord {
             traffic: a.transfer.into(),
             last_seen: now,
+            traffic_at: now,
             addr,
             peer_id: a.peer_id,
             completed,
@@ -209,7 +245,13 @@ impl Swarm {
     }
 
     /// Drops the peers whose last announce is `timeout` seconds or more before `now`.
-    pub(crate) fn expire(&mut self, now: u32, timeout: u32, hasher: &RandomState) -> Dropped {
+    pub(crate) fn expire(
+        &mut self,
+        now: u32,
+        timeout: u32,
+        hasher: &RandomState,
+        on_drop: &mut dyn FnMut(SocketAddr),
+    ) -> Dropped {
         let mut dropped = Dropped::default();
         for seeder in [false, true] {
             let mut i = 0;
@@ -217,7 +259,8 @@ impl Swarm {
                 let rec = &self.list(seeder)[i];
                 if now.saturating_sub(rec.last_seen) >= timeout {
                     // The last record moves into `i`, so `i` is looked at again.
-                    self.remove(Slot::new(seeder, i), hasher);
+                    let gone = self.remove(Slot::new(seeder, i), hasher);
+                    on_drop(gone.addr.get());
                     if seeder {
                         dropped.seeders += 1;
                     } else {
@@ -237,11 +280,21 @@ impl Swarm {
         dropped
     }
 
-    fn outcome(&self, previous: Option<Traffic>) -> AnnounceOutcome {
+    fn outcome(&self, previous: Option<Traffic>, elapsed: u32, early: bool) -> AnnounceOutcome {
         AnnounceOutcome {
             complete: saturate(self.seeders.len()),
             incomplete: saturate(self.leechers.len()),
             previous,
+            elapsed,
+            early,
+            turned: None,
+        }
+    }
+
+    fn turned(&self, why: Turned) -> AnnounceOutcome {
+        AnnounceOutcome {
+            turned: Some(why),
+            ..self.outcome(None, 0, false)
         }
     }
 

@@ -4,7 +4,7 @@
 use tracker_proto::common::{AnnounceEvent, ScrapeStats};
 
 use super::super::select::Rng;
-use super::super::torrent::Swarm;
+use super::super::torrent::{Admission, Swarm};
 use super::super::{SwarmConfig, Swarms, Totals};
 use super::*;
 
@@ -136,7 +136,7 @@ fn the_index_is_built_and_dropped_as_the_swarm_grows_and_shrinks() {
     // Re-announces `live[from..]` (each must be found at its own record), then checks counts.
     let mut check = |swarm: &mut Swarm, live: &[u32], from: usize, now: u32| {
         for &p in &live[from..] {
-            let o = swarm.announce(&kind(p), now, (&mut check_rng, &hasher), &mut check_out);
+            let o = swarm.announce(&kind(p), now, any(), (&mut check_rng, &hasher), &mut check_out);
             assert_eq!(o.previous, Some(kind(p).transfer.into()), "{p}");
         }
         let seeders = live.iter().filter(|p| *p % 3 == 0).count();
@@ -147,7 +147,7 @@ fn the_index_is_built_and_dropped_as_the_swarm_grows_and_shrinks() {
     };
     let mut live: Vec<u32> = Vec::new();
     for p in 0..40 {
-        swarm.announce(&kind(p), 0, (&mut rng, &hasher), &mut out);
+        swarm.announce(&kind(p), 0, any(), (&mut rng, &hasher), &mut out);
         live.push(p);
         assert_eq!(swarm.is_indexed(), live.len() > 16, "{p}");
         check(&mut swarm, &live, 0, 0);
@@ -158,6 +158,7 @@ fn the_index_is_built_and_dropped_as_the_swarm_grows_and_shrinks() {
         swarm.announce(
             &with(kind(p), AnnounceEvent::Stopped),
             1,
+            any(),
             (&mut rng, &hasher),
             &mut out,
         );
@@ -165,18 +166,18 @@ fn the_index_is_built_and_dropped_as_the_swarm_grows_and_shrinks() {
         check(&mut swarm, &live, 0, 1);
     }
     for p in 100..120 {
-        swarm.announce(&kind(p), 500, (&mut rng, &hasher), &mut out);
+        swarm.announce(&kind(p), 500, any(), (&mut rng, &hasher), &mut out);
         live.push(p);
         check(&mut swarm, &live, 3, 500); // 3 old peers: not refreshed
     }
     assert!(swarm.is_indexed());
     // Expiry of a few keeps the index; expiry of all drops it on the way down.
-    let dropped = swarm.expire(1000, 999, &hasher);
+    let dropped = swarm.expire(1000, 999, &hasher, &mut |_| ());
     assert_eq!((dropped.seeders, dropped.leechers), (1, 2)); // 37, 38, 39
     assert!(swarm.is_indexed());
     live.retain(|p| *p >= 100);
     check(&mut swarm, &live, 0, 1000);
-    let dropped = swarm.expire(2000, 999, &hasher);
+    let dropped = swarm.expire(2000, 999, &hasher, &mut |_| ());
     assert_eq!((dropped.seeders, dropped.leechers), (6, 14));
     assert!(swarm.is_empty() && !swarm.is_indexed());
 }
@@ -209,4 +210,16 @@ fn downloaded_survives_an_empty_swarm_and_the_oldest_counts_go_first() {
             incomplete: 0
         }
     );
+}
+
+/// No store limits: the swarm's own rules only.
+fn any() -> Admission<'static> {
+    fn yes() -> bool {
+        true
+    }
+    Admission {
+        named: false,
+        admit_new: &yes,
+        min_credit_interval: 0,
+    }
 }

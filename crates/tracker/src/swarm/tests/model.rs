@@ -82,6 +82,9 @@ impl Model {
             .or_insert_with(|| (HashMap::new(), retired.remove(&torrent).unwrap_or(0)));
         let old = peers.get(&peer).copied();
         let previous = old.filter(|o| o.id == id).map(|o| o.transfer.into());
+        let elapsed = old
+            .filter(|o| o.id == id)
+            .map_or(0, |o| now.saturating_sub(o.last_seen));
         if stopped {
             peers.remove(&peer);
         } else {
@@ -113,6 +116,9 @@ impl Model {
             complete: count(peers, true),
             incomplete: count(peers, false),
             previous,
+            elapsed,
+            early: false,
+            turned: None,
         };
         if peers.is_empty() {
             let n = *downloaded;

@@ -48,7 +48,10 @@ fn announcer_gets_every_other_peer_but_never_itself() {
         AnnounceOutcome {
             complete: 0,
             incomplete: 1,
-            previous: None
+            previous: None,
+            elapsed: 0,
+            early: false,
+            turned: None
         }
     );
     for p in 2..=5 {
@@ -115,7 +118,10 @@ fn stop_removes_the_peer_at_once() {
         AnnounceOutcome {
             complete: 1,
             incomplete: 0,
-            previous: Some(leecher(1, 2).transfer.into())
+            previous: Some(leecher(1, 2).transfer.into()),
+            elapsed: 5,
+            early: false,
+            turned: None
         }
     );
     assert!(out.is_empty(), "a stopped peer gets no peers");
@@ -147,7 +153,10 @@ fn stop_of_an_unknown_peer_or_torrent_changes_nothing() {
         AnnounceOutcome {
             complete: 0,
             incomplete: 1,
-            previous: None
+            previous: None,
+            elapsed: 0,
+            early: false,
+            turned: None
         }
     );
     assert!(out.is_empty());
@@ -170,7 +179,10 @@ fn new_peer_id_from_same_address_replaces_the_record() {
         AnnounceOutcome {
             complete: 1,
             incomplete: 0,
-            previous: None
+            previous: None,
+            elapsed: 0,
+            early: false,
+            turned: None
         }
     );
     out.clear();
@@ -189,7 +201,10 @@ fn new_peer_id_from_same_address_replaces_the_record() {
         AnnounceOutcome {
             complete: 0,
             incomplete: 1,
-            previous: Some(restarted.transfer.into())
+            previous: Some(restarted.transfer.into()),
+            elapsed: 2,
+            early: false,
+            turned: None
         }
     );
 }

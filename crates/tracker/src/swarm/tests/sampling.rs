@@ -13,6 +13,7 @@ fn records(range: std::ops::Range<u32>) -> Vec<PeerRecord> {
         .map(|n| PeerRecord {
             traffic: Default::default(),
             last_seen: 0,
+            traffic_at: 0,
             addr: PeerAddr::new(addr(n)),
             peer_id: PeerId([0; 20]),
             completed: false,

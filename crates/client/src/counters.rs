@@ -1,0 +1,58 @@
+//! Refusals, drops and errors of the session's networking: what an operator watches to see a
+//! limit at work (the daemon's API shows them from [`SessionSnapshot`](crate::SessionSnapshot)).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The counters as the session's tasks bump them.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub incoming_refused: AtomicU64,
+    pub outgoing_deferred: AtomicU64,
+    pub accept_errors: AtomicU64,
+    pub metadata_rejected: AtomicU64,
+    pub send_queue_overflows: AtomicU64,
+    pub known_peers_dropped: AtomicU64,
+}
+
+impl Counters {
+    /// Adds one to `counter`.
+    pub fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The values now; `connections` is the gauge the session keeps beside them.
+    pub fn snapshot(&self, connections: usize) -> SessionCounters {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        SessionCounters {
+            connections,
+            incoming_refused: get(&self.incoming_refused),
+            outgoing_deferred: get(&self.outgoing_deferred),
+            accept_errors: get(&self.accept_errors),
+            metadata_rejected: get(&self.metadata_rejected),
+            send_queue_overflows: get(&self.send_queue_overflows),
+            known_peers_dropped: get(&self.known_peers_dropped),
+        }
+    }
+}
+
+/// The session's networking limits at work, counted since it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionCounters {
+    /// Peer connections open now, half-open ones (connecting, handshaking) included: what
+    /// `max_connections` caps.
+    pub connections: usize,
+    /// Incoming connections closed at once because `max_connections` was reached.
+    pub incoming_refused: u64,
+    /// Times a torrent wanted to connect to a peer but `max_connections` was reached.
+    pub outgoing_deferred: u64,
+    /// Failed `accept` calls (running out of file descriptors, say); each is followed by a
+    /// pause that grows up to `Timing::accept_backoff_max`.
+    pub accept_errors: u64,
+    /// ut_metadata requests rejected (BEP 9 `reject`) because the peer's send queue was full.
+    pub metadata_rejected: u64,
+    /// Peers disconnected because what we had to send them would have gone past
+    /// `max_send_queue`.
+    pub send_queue_overflows: u64,
+    /// Addresses dropped from known-peer lists at `max_known_peers`.
+    pub known_peers_dropped: u64,
+}
