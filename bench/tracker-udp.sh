@@ -39,7 +39,7 @@ start_server() { # name → sets $server_pid
     case $1 in
     nexsuj)
         # The load generator is one address standing in for 2M peers: no per-address cap.
-        NEXSUJ_LOG=error NEXSUJ_HTTP_WORKERS=1 NEXSUJ_UDP_WORKERS=1 NEXSUJ_MAX_NUMWANT=30 NEXSUJ_MAX_PEERS_PER_IP=0 \
+        NEXSUJ_LOG=error NEXSUJ_HTTP_WORKERS=1 NEXSUJ_UDP_WORKERS=1 NEXSUJ_MAX_NUMWANT=30 NEXSUJ_MAX_PEERS_PER_IP=${NEXSUJ_MAX_PEERS_PER_IP:-0} \
             taskset -c 0 "$nexsuj" tracker --http "127.0.0.1:$((port - 1))" --udp "127.0.0.1:$port" &
         ;;
     aquatic_udp)

@@ -187,8 +187,11 @@ def transfer(ns, site, work):
         except Exception:
             print(f"  last profiles: {json.dumps(last)}")
             print(tr.remote("-t", 1, "-it"))
-            with urllib.request.urlopen(f"{base}/stats", timeout=10) as r:
-                print(r.read().decode())
+            try:  # /stats answers loopback only, and the site listens on the namespace's address
+                with urllib.request.urlopen(f"{base}/stats", timeout=10) as r:
+                    print(r.read().decode())
+            except OSError as e:
+                print(f"  /stats: {e}")
             raise
         print(f"  site: seeder uploaded {up['uploaded']}, leecher downloaded {down['downloaded']} "
               f"(file {SIZE}), leecher snatched {down['snatched']}")
