@@ -303,7 +303,7 @@ async fn stop_signal() {
 fn report(s: &TorrentSnapshot, took: Duration, json: bool) -> Result<()> {
     let sum = Summary {
         name: s.name.clone(),
-        info_hash: metainfo::info_hash::to_hex(&s.info_hash),
+        info_hash: s.info_hash.to_hex(),
         complete: s.complete,
         size: s.total_size,
         downloaded: s.downloaded,

@@ -8,13 +8,14 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use ids::{InfoHash, PeerId};
 use metainfo::magnet::{Magnet, PeerAddr};
 use metainfo::{Strictness, Torrent};
 use sha1::{Digest, Sha1};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use tracker_proto::common::{AnnounceEvent, AnnounceRequest, InfoHash, PeerId, Transfer};
+use tracker_proto::common::{AnnounceEvent, AnnounceRequest, Transfer};
 use wire::extended::{ExtendedHandshake, UT_METADATA};
 use wire::metadata::{METADATA_PIECE_LEN, MetadataMessage};
 use wire::{Limits, Message, Parsed};
@@ -47,7 +48,7 @@ pub(crate) async fn fetch(
     extra_peers: &[SocketAddr],
     timeout: Duration,
 ) -> Result<Torrent, ClientError> {
-    let info_hash = magnet.info_hash_v1.ok_or(ClientError::V2Only)?.0;
+    let info_hash = magnet.info_hash_v1.ok_or(ClientError::V2Only)?;
     let (found, mut addrs) = mpsc::unbounded_channel::<SocketAddr>();
     for a in extra_peers {
         let _ = found.send(*a);
@@ -72,8 +73,8 @@ pub(crate) async fn fetch(
     for url in &magnet.trackers {
         let (found, url, via) = (found.clone(), url.clone(), session.via());
         let req = AnnounceRequest {
-            info_hash: InfoHash(info_hash),
-            peer_id: PeerId(session.peer_id),
+            info_hash,
+            peer_id: session.peer_id,
             port: session.listen.first().map_or(0, SocketAddr::port),
             // The size is not known yet: anything but 0, which would say "seeder".
             transfer: Transfer {
@@ -152,8 +153,8 @@ fn torrent_from(info: &[u8], trackers: &[String]) -> Result<Torrent, ClientError
 /// the handshake (a peer that has just added the torrent, say).
 async fn ask_peer(
     addr: SocketAddr,
-    info_hash: [u8; 20],
-    peer_id: [u8; 20],
+    info_hash: InfoHash,
+    peer_id: PeerId,
     bind: Option<std::net::IpAddr>,
 ) -> Result<Vec<u8>, &'static str> {
     let mut attempt = 1;
@@ -175,8 +176,8 @@ async fn ask_peer(
 /// Asks one peer for the whole info dictionary; returns it once its SHA-1 is `info_hash`.
 async fn from_peer(
     addr: SocketAddr,
-    info_hash: [u8; 20],
-    peer_id: [u8; 20],
+    info_hash: InfoHash,
+    peer_id: PeerId,
     bind: Option<std::net::IpAddr>,
 ) -> Result<Vec<u8>, &'static str> {
     let (mut s, theirs) = crate::peer::open(addr, bind, &handshake_for(info_hash, peer_id)).await?;
@@ -238,7 +239,7 @@ async fn from_peer(
                             }
                             if f.put(piece, data)? {
                                 let info = std::mem::take(&mut f.data);
-                                return if Sha1::digest(&info).as_slice() == info_hash {
+                                return if Sha1::digest(&info).as_slice() == info_hash.0 {
                                     Ok(info)
                                 } else {
                                     Err("metadata does not match the info-hash")

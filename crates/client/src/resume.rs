@@ -69,7 +69,7 @@ pub struct ResumeStore {
     snapshot: PathBuf,
     journal_path: PathBuf,
     journal: Mutex<Option<File>>,
-    info_hash: [u8; 20],
+    info_hash: ids::InfoHash,
 }
 
 fn decode_stamps(v: &Value<'_>) -> Option<Vec<FileStamp>> {
@@ -87,9 +87,9 @@ fn decode_stamps(v: &Value<'_>) -> Option<Vec<FileStamp>> {
 
 impl ResumeStore {
     /// The store for a torrent downloading into `dir`.
-    pub fn new(dir: &Path, info_hash: [u8; 20]) -> Self {
+    pub fn new(dir: &Path, info_hash: ids::InfoHash) -> Self {
         let base = dir.join(STATE_DIR);
-        let hex: String = info_hash.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = info_hash.to_hex();
         Self {
             snapshot: base.join(format!("{hex}.resume")),
             journal_path: base.join(format!("{hex}.journal")),
@@ -104,7 +104,7 @@ impl ResumeStore {
         let num_pieces = info.num_pieces() as usize;
         let bytes = std::fs::read(&self.snapshot).ok()?;
         let root = bencode::decode(&bytes).ok()?;
-        if root.get(b"info_hash").and_then(Value::as_bytes)? != self.info_hash {
+        if root.get(b"info_hash").and_then(Value::as_bytes)? != self.info_hash.0 {
             return None;
         }
         let pieces = root.get(b"pieces").and_then(Value::as_bytes)?;
@@ -158,7 +158,7 @@ impl ResumeStore {
         }
         out.push(b'e');
         write_bytes(&mut out, b"info_hash");
-        write_bytes(&mut out, &self.info_hash);
+        write_bytes(&mut out, &self.info_hash.0);
         write_bytes(&mut out, b"num_pieces");
         write_int(&mut out, i64::try_from(have.len()).unwrap_or(i64::MAX));
         write_bytes(&mut out, b"pieces");
@@ -229,7 +229,7 @@ mod tests {
         let dir = testkit::TempDir::new("resume");
         let info = two_files(dir.path());
         let now = [stamp(40_000, 1), stamp(120_000, 2)];
-        let store = ResumeStore::new(dir.path(), [7; 20]);
+        let store = ResumeStore::new(dir.path(), ids::InfoHash([7; 20]));
         assert_eq!(store.load(&info, &now), None);
         let mut have = Bitfield::new(10);
         have.set(1, true);
@@ -241,7 +241,10 @@ mod tests {
         let r = store.load(&info, &now).unwrap();
         assert_eq!(r.trusted, have);
         assert_eq!(r.to_check, vec![4]);
-        assert_eq!(ResumeStore::new(dir.path(), [8; 20]).load(&info, &now), None);
+        assert_eq!(
+            ResumeStore::new(dir.path(), ids::InfoHash([8; 20])).load(&info, &now),
+            None
+        );
         assert_eq!(store.load(&info, &now[..1]), None, "another file list");
         store.save(&have, &now).unwrap();
         assert!(store.load(&info, &now).unwrap().to_check.is_empty());
@@ -252,7 +255,7 @@ mod tests {
         let dir = testkit::TempDir::new("resume-stale");
         let info = two_files(dir.path());
         let then = [stamp(40_000, 1), stamp(120_000, 2)];
-        let store = ResumeStore::new(dir.path(), [7; 20]);
+        let store = ResumeStore::new(dir.path(), ids::InfoHash([7; 20]));
         let mut have = Bitfield::new(10);
         for i in [0, 2, 5] {
             have.set(i, true);
@@ -272,7 +275,7 @@ mod tests {
     fn a_snapshot_without_file_stamps_vouches_for_nothing() {
         let dir = testkit::TempDir::new("resume-old");
         let info = two_files(dir.path());
-        let store = ResumeStore::new(dir.path(), [7; 20]);
+        let store = ResumeStore::new(dir.path(), ids::InfoHash([7; 20]));
         // The first format: info-hash, pieces and sizes only (here: every piece claimed).
         let mut old = b"d9:info_hash20:".to_vec();
         old.extend_from_slice(&[7; 20]);

@@ -42,14 +42,14 @@ impl Rng {
 }
 
 /// A BEP 20 peer id: `-NX0001-` then 12 random alphanumerics.
-pub fn peer_id(rng: &mut Rng) -> [u8; 20] {
+pub fn peer_id(rng: &mut Rng) -> ids::PeerId {
     const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
     let mut id = [0u8; 20];
     id[..8].copy_from_slice(b"-NX0001-");
     for b in &mut id[8..] {
         *b = ALPHABET[rng.below(ALPHABET.len())];
     }
-    id
+    ids::PeerId(id)
 }
 
 #[cfg(test)]
@@ -61,8 +61,8 @@ mod tests {
         let mut rng = Rng::seeded(7);
         let a = peer_id(&mut rng);
         let b = peer_id(&mut rng);
-        assert!(a.starts_with(b"-NX0001-") && a != b);
-        assert!(a.iter().all(u8::is_ascii_alphanumeric_or_dash));
+        assert!(a.0.starts_with(b"-NX0001-") && a != b);
+        assert!(a.0.iter().all(u8::is_ascii_alphanumeric_or_dash));
         assert!(rng.below(0) == 0 && rng.below(5) < 5);
     }
 

@@ -22,7 +22,7 @@ use crate::torrent::{Budget, TorrentHandle, TorrentShared};
 #[derive(Debug)]
 pub(crate) struct SessionShared {
     pub config: SessionConfig,
-    pub peer_id: [u8; 20],
+    pub peer_id: ids::PeerId,
     pub key: u32,
     pub down: Limiter,
     pub up: Limiter,
@@ -40,7 +40,7 @@ pub(crate) struct SessionShared {
     slots: Arc<Semaphore>,
     /// Our address as peers see it (their BEP 10 `yourip`), for BEP 40 priorities.
     external_ip: Mutex<Option<IpAddr>>,
-    torrents: Mutex<HashMap<[u8; 20], Arc<TorrentShared>>>,
+    torrents: Mutex<HashMap<ids::InfoHash, Arc<TorrentShared>>>,
 }
 
 /// A connection's claim on one of the session's `max_connections`, held from the connect or
@@ -48,20 +48,20 @@ pub(crate) struct SessionShared {
 pub(crate) type Slot = OwnedSemaphorePermit;
 
 impl SessionShared {
-    pub fn torrents(&self) -> MutexGuard<'_, HashMap<[u8; 20], Arc<TorrentShared>>> {
+    pub fn torrents(&self) -> MutexGuard<'_, HashMap<ids::InfoHash, Arc<TorrentShared>>> {
         self.torrents.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn insert(&self, info_hash: [u8; 20], t: Arc<TorrentShared>) -> Result<(), ClientError> {
+    pub fn insert(&self, info_hash: ids::InfoHash, t: Arc<TorrentShared>) -> Result<(), ClientError> {
         let mut map = self.torrents();
         if map.contains_key(&info_hash) {
-            return Err(ClientError::Duplicate(metainfo::info_hash::to_hex(&info_hash)));
+            return Err(ClientError::Duplicate(info_hash.to_hex()));
         }
         map.insert(info_hash, t);
         Ok(())
     }
 
-    pub fn remove(&self, info_hash: &[u8; 20]) {
+    pub fn remove(&self, info_hash: &ids::InfoHash) {
         self.torrents().remove(info_hash);
     }
 
@@ -203,7 +203,7 @@ impl Session {
     }
 
     /// Our peer id (BEP 20: `-NX0001-` and 12 random characters).
-    pub fn peer_id(&self) -> [u8; 20] {
+    pub fn peer_id(&self) -> ids::PeerId {
         self.shared.peer_id
     }
 

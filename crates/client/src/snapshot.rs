@@ -13,7 +13,7 @@ pub struct SessionSnapshot {
     /// Where the session listens.
     pub listen: Vec<SocketAddr>,
     /// Our peer id.
-    pub peer_id: [u8; 20],
+    pub peer_id: ids::PeerId,
     /// Session-wide download rate (bytes/s).
     pub down_rate: u64,
     /// Session-wide upload rate (bytes/s).
@@ -32,7 +32,7 @@ pub struct TorrentSnapshot {
     /// The torrent's name.
     pub name: String,
     /// The v1 info-hash.
-    pub info_hash: [u8; 20],
+    pub info_hash: ids::InfoHash,
     /// The verified pieces as a BEP 3 bitfield.
     pub bitfield: Vec<u8>,
     /// Number of pieces (bits that count in `bitfield`).
@@ -95,7 +95,7 @@ pub struct DiskStatus {
 #[derive(Debug, Clone)]
 pub struct PeerSnapshot {
     /// Its peer id.
-    pub id: [u8; 20],
+    pub id: ids::PeerId,
     /// Its address.
     pub addr: SocketAddr,
     /// Its client name from the extension handshake.

@@ -23,7 +23,7 @@ pub(crate) fn parse(
         if out.contains_key(&root) {
             continue; // identical files share one layer
         }
-        let key = format!("piece layers[{}]", crate::info_hash::to_hex(&root));
+        let key = format!("piece layers[{}]", ids::hex::encode(&root));
         let layers = layers.as_ref().ok_or_else(|| missing("piece layers"))?;
         let bytes = layers
             .dict

@@ -1,8 +1,8 @@
 //! Torrent metainfo for nexsuj: reading and writing `.torrent` files and magnet links.
 //!
 //! - [`Torrent`] parses v1 (BEP 3), v2 and hybrid (BEP 52) torrents with every key of BEP 3,
-//!   12, 19 and 27, padding files of BEP 47, and computes [`InfoHashV1`] (SHA-1) and
-//!   [`InfoHashV2`] (SHA-256) over the exact `info` bytes.
+//!   12, 19 and 27, padding files of BEP 47, and computes [`ids::InfoHash`] (SHA-1) and
+//!   [`ids::InfoHashV2`] (SHA-256) over the exact `info` bytes.
 //! - [`Info`] maps pieces to file ranges and back ([`Info::piece_slices`], [`Info::file_pieces`]).
 //! - Every file path is checked by [`FilePath`]: nothing absolute, no `..`, `.`, empty
 //!   components, separators or NUL, so a torrent can never write outside its folder.
@@ -22,7 +22,6 @@ pub mod builder;
 mod error;
 mod files;
 mod info;
-pub mod info_hash;
 mod layers;
 mod layout;
 pub mod magnet;
@@ -35,7 +34,6 @@ pub mod verify;
 pub use error::{MetainfoError, PathProblem};
 pub use files::{FileAttr, FileEntry, MAX_FILES};
 pub use info::{Info, Version};
-pub use info_hash::{InfoHashV1, InfoHashV2};
 pub use layout::FileSlice;
 pub use path::{FilePath, MAX_PATH_DEPTH, check_component};
 pub use torrent::{About, Strictness, Torrent};

@@ -9,7 +9,6 @@
 //! assert_eq!(m.to_uri(), "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=Some%20Name");
 //! ```
 
-mod base32;
 mod error;
 mod parse;
 mod percent;
@@ -22,7 +21,7 @@ use std::str::FromStr;
 
 pub use error::MagnetError;
 
-use crate::info_hash::{InfoHashV1, InfoHashV2};
+use ids::{InfoHash, InfoHashV2};
 
 /// The longest URI [`Magnet::parse`] accepts, in bytes (64 KiB).
 pub const MAX_URI_LEN: usize = 64 * 1024;
@@ -41,7 +40,7 @@ pub const MAX_LIST_PARAMS: usize = 1000;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Magnet {
     /// The v1 info-hash: `xt=urn:btih:` with 40 hex or 32 base32 characters (BEP 9).
-    pub info_hash_v1: Option<InfoHashV1>,
+    pub info_hash_v1: Option<InfoHash>,
     /// The v2 info-hash: `xt=urn:btmh:1220…`, a sha2-256 multihash (BEP 52).
     pub info_hash_v2: Option<InfoHashV2>,
     /// `dn`: the display name, a suggestion for naming the download.
@@ -89,7 +88,7 @@ impl Magnet {
     }
 
     /// A magnet with these info-hashes and nothing else.
-    pub fn from_info_hashes(v1: Option<InfoHashV1>, v2: Option<InfoHashV2>) -> Magnet {
+    pub fn from_info_hashes(v1: Option<InfoHash>, v2: Option<InfoHashV2>) -> Magnet {
         Magnet {
             info_hash_v1: v1,
             info_hash_v2: v2,

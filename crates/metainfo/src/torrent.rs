@@ -7,8 +7,8 @@ use bencode::{DecodeOptions, Value};
 
 use crate::error::{MetainfoError, invalid};
 use crate::info::Info;
-use crate::info_hash::{InfoHashV1, InfoHashV2};
 use crate::read::{DictReader, wrong};
+use ids::{InfoHash, InfoHashV2};
 
 /// How strictly to read a torrent file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -131,11 +131,11 @@ impl Torrent {
     }
 
     /// SHA-1 of the info bytes, for torrents with v1 piece hashes.
-    pub fn info_hash_v1(&self) -> Option<InfoHashV1> {
+    pub fn info_hash_v1(&self) -> Option<InfoHash> {
         self.info
             .version
             .has_v1()
-            .then(|| InfoHashV1::of_info(&self.info_bytes))
+            .then(|| InfoHash::of_info(&self.info_bytes))
     }
 
     /// SHA-256 of the info bytes, for torrents with v2 merkle trees.

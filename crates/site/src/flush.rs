@@ -57,17 +57,16 @@ pub struct Flusher {
     lose_reply: Arc<AtomicBool>,
 }
 
-type Batch = Vec<((tracker::access::UserId, tracker_proto::common::InfoHash), Sums)>;
+type Batch = Vec<((tracker::access::UserId, ids::InfoHash), Sums)>;
 
 /// Turns one drained batch into database rows, applying each torrent's promotion flags.
 pub fn resolve(
-    batch: &[((tracker::access::UserId, tracker_proto::common::InfoHash), Sums)],
+    batch: &[((tracker::access::UserId, ids::InfoHash), Sums)],
     policy: &SitePolicy,
     tracker: &Tracker,
 ) -> (Vec<StatDelta>, Vec<TorrentDelta>, u64) {
     let mut rows = Vec::with_capacity(batch.len());
-    let mut per_torrent: HashMap<i64, (i64, tracker_proto::common::InfoHash)> =
-        HashMap::with_capacity(batch.len());
+    let mut per_torrent: HashMap<i64, (i64, ids::InfoHash)> = HashMap::with_capacity(batch.len());
     let mut orphaned = 0;
     let registered = policy.torrents_of(batch.iter().map(|((_, hash), _)| hash));
     for (((user, hash), sums), t) in batch.iter().zip(registered) {

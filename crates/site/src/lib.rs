@@ -92,7 +92,7 @@ impl Site {
         db.migrate().await?;
         let fresh = hex(&random_bytes::<32>()?);
         let key = db.setting_or_insert("csrf_key", &fresh).await?;
-        let key = metainfo::info_hash::from_hex::<32>(&key)
+        let key = ids::hex::decode::<32>(&key)
             .ok_or_else(|| SiteError::Config("stored csrf_key is not 64 hex digits".into()))?;
         let policy = Arc::new(SitePolicy::new());
         let accumulator = Arc::new(Accumulator::new(config.accounting_queue.max(1)));

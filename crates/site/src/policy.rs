@@ -13,9 +13,9 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard};
 
+use ids::InfoHash;
 use sha2::{Digest, Sha256};
 use tracker::access::{AccessPolicy, AccessRequest, Refusal, UserId};
-use tracker_proto::common::InfoHash;
 
 /// A registered torrent as the accounting needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +80,7 @@ struct Caches {
 
 /// Parses 40 hex digits.
 pub fn parse_info_hash(hex: &str) -> Option<InfoHash> {
-    metainfo::info_hash::from_hex(hex).map(InfoHash)
+    ids::hex::decode(hex).map(InfoHash)
 }
 
 /// The site's [`AccessPolicy`].
@@ -225,7 +225,7 @@ impl AccessPolicy for SitePolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tracker_proto::common::PeerId;
+    use ids::PeerId;
 
     fn req<'a>(h: &'a InfoHash, id: &'a PeerId, pk: Option<&'a str>) -> AccessRequest<'a> {
         AccessRequest {

@@ -8,9 +8,7 @@
 use bencode::{write_bytes, write_int};
 use metainfo::{Torrent, Version};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use sha1::{Digest, Sha1};
 
-use crate::auth::secret::hex;
 use crate::error::ApiError;
 
 /// Most keys an `info` dictionary may have.
@@ -65,7 +63,7 @@ pub fn prepare_upload(bytes: &[u8], site_name: &str) -> Result<Prepared, ApiErro
         })
         .collect();
     Ok(Prepared {
-        info_hash: hex(&Sha1::digest(&info)),
+        info_hash: ids::InfoHash::of_info(&info).to_hex(),
         name: check.info.name.clone(),
         size: check.info.total_size(),
         files,
@@ -169,6 +167,8 @@ pub fn content_disposition(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::secret::hex;
+    use sha1::{Digest, Sha1};
 
     const PLAIN: &[u8] = b"d8:announce17:http://x/announce7:comment3:hi!4:infod6:lengthi3e4:name5:a.txt12:piece lengthi16384e6:pieces20:AAAAAAAAAAAAAAAAAAAAee";
 

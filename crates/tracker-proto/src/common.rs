@@ -1,48 +1,8 @@
 //! Types shared by the HTTP and UDP forms of the tracker protocol.
 
-use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
-/// The 20-byte info-hash of a torrent (a v2 torrent announces the first 20 bytes of its
-/// SHA-256 info-hash, BEP 52).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct InfoHash(pub [u8; 20]);
-
-/// Hashes the 20 bytes alone: the derived impl would also hash the array's length, which is
-/// always 20 (a tracker hashes an info-hash on every announce).
-impl std::hash::Hash for InfoHash {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write(&self.0);
-    }
-}
-
-/// The 20-byte peer id a client picks for itself (BEP 20 conventions for its prefix).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PeerId(pub [u8; 20]);
-
-fn hex(bytes: &[u8], f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))
-}
-
-impl fmt::Debug for InfoHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("InfoHash(")?;
-        hex(&self.0, f)?;
-        f.write_str(")")
-    }
-}
-
-impl fmt::Display for InfoHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        hex(&self.0, f)
-    }
-}
-
-impl fmt::Debug for PeerId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PeerId({:?})", String::from_utf8_lossy(&self.0))
-    }
-}
+use ids::{InfoHash, PeerId};
 
 /// What a peer says it is doing (BEP 3 `event`; BEP 15 event codes).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]

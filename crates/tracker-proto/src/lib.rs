@@ -8,7 +8,8 @@
 //! - [`common`]: the announce request and reply both protocols share.
 //!
 //! ```
-//! use tracker_proto::common::{AnnounceEvent, InfoHash};
+//! use ids::InfoHash;
+//! use tracker_proto::common::AnnounceEvent;
 //! let ev = AnnounceEvent::default();
 //! assert_eq!(ev, AnnounceEvent::None);
 //! assert_eq!(InfoHash([0xab; 20]).to_string().len(), 40);

@@ -8,7 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
-use tracker_proto::common::{InfoHash, PeerId};
+use ids::{InfoHash, PeerId};
 
 /// A user of a private tracker, as the policy knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -155,7 +155,7 @@ pub fn read_hash_list(path: &Path) -> io::Result<HashSet<InfoHash>> {
         if line.is_empty() {
             continue;
         }
-        let hash = metainfo::info_hash::from_hex::<20>(line).ok_or_else(|| {
+        let hash = ids::hex::decode::<20>(line).ok_or_else(|| {
             let msg = format!(
                 "{}: line {}: not a 40-digit hex info-hash: {line:?}",
                 path.display(),

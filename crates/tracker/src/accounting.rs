@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use tracker_proto::common::{AnnounceEvent, InfoHash, Transfer};
+use ids::InfoHash;
+use tracker_proto::common::{AnnounceEvent, Transfer};
 
 use crate::access::UserId;
 use crate::swarm::Traffic;

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use tracker_proto::common::{AnnounceRequest, AnnounceResponse, InfoHash, ResponsePeer, ScrapeStats};
+use ids::InfoHash;
+use tracker_proto::common::{AnnounceRequest, AnnounceResponse, ResponsePeer, ScrapeStats};
 
 use crate::access::{AccessPolicy, AccessRequest, Refusal, UserId};
 use crate::accounting::{Accumulator, Delta, PeerReport, delta};

@@ -1,6 +1,7 @@
 //! Test doubles shared by the crate's unit tests.
 
-use tracker_proto::common::{AnnounceEvent, AnnounceRequest, InfoHash, PeerId, Transfer};
+use ids::{InfoHash, PeerId};
+use tracker_proto::common::{AnnounceEvent, AnnounceRequest, Transfer};
 
 use crate::access::{AccessPolicy, AccessRequest, Refusal, UserId};
 

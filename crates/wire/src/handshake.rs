@@ -1,5 +1,7 @@
 //! The handshake (BEP 3): `\x13BitTorrent protocol`, 8 reserved bytes, info-hash, peer id.
 
+use ids::{InfoHash, PeerId};
+
 use crate::error::WireError;
 use crate::frame::Parsed;
 
@@ -57,9 +59,9 @@ pub struct Handshake {
     /// Capability bits.
     pub reserved: Reserved,
     /// The torrent (a v2 torrent sends the first 20 bytes of its SHA-256 info-hash).
-    pub info_hash: [u8; 20],
+    pub info_hash: InfoHash,
     /// The sender's peer id.
-    pub peer_id: [u8; 20],
+    pub peer_id: PeerId,
 }
 
 impl Handshake {
@@ -68,8 +70,8 @@ impl Handshake {
         let mut out = [0u8; HANDSHAKE_LEN];
         out[..20].copy_from_slice(PROTOCOL);
         out[20..28].copy_from_slice(&self.reserved.0);
-        out[28..48].copy_from_slice(&self.info_hash);
-        out[48..68].copy_from_slice(&self.peer_id);
+        out[28..48].copy_from_slice(&self.info_hash.0);
+        out[48..68].copy_from_slice(&self.peer_id.0);
         out
     }
 
@@ -92,12 +94,12 @@ impl Handshake {
         };
         let mut hs = Self {
             reserved: Reserved([0; 8]),
-            info_hash: [0; 20],
-            peer_id: [0; 20],
+            info_hash: InfoHash([0; 20]),
+            peer_id: PeerId([0; 20]),
         };
         hs.reserved.0.copy_from_slice(&bytes[20..28]);
-        hs.info_hash.copy_from_slice(&bytes[28..48]);
-        hs.peer_id.copy_from_slice(&bytes[48..68]);
+        hs.info_hash.0.copy_from_slice(&bytes[28..48]);
+        hs.peer_id.0.copy_from_slice(&bytes[48..68]);
         Ok(Parsed::Done {
             value: hs,
             len: HANDSHAKE_LEN,
@@ -113,8 +115,8 @@ mod tests {
     fn round_trip_and_early_refusal() {
         let hs = Handshake {
             reserved: Reserved::nexsuj(),
-            info_hash: [1; 20],
-            peer_id: *b"-NX0001-abcdefghijkl",
+            info_hash: InfoHash([1; 20]),
+            peer_id: PeerId(*b"-NX0001-abcdefghijkl"),
         };
         let bytes = hs.to_bytes();
         assert!(hs.reserved.fast() && hs.reserved.extension_protocol());

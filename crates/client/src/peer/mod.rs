@@ -48,7 +48,7 @@ pub(crate) async fn read_handshake(stream: &mut TcpStream) -> Option<Handshake> 
 }
 
 /// Our handshake for torrent `info_hash`.
-pub(crate) fn handshake_for(info_hash: [u8; 20], peer_id: [u8; 20]) -> Handshake {
+pub(crate) fn handshake_for(info_hash: ids::InfoHash, peer_id: ids::PeerId) -> Handshake {
     Handshake {
         reserved: Reserved::nexsuj(),
         info_hash,

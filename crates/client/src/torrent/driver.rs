@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
-use tracker_proto::common::{AnnounceEvent, AnnounceRequest, InfoHash, PeerId, Transfer};
+use tracker_proto::common::{AnnounceEvent, AnnounceRequest, Transfer};
 
 use super::{Checked, Event, PeerCmd, TorrentShared, ban_key};
 use crate::choker::{self, Candidate};
@@ -356,8 +356,8 @@ impl Driver {
         let left = self.t.lock().picker.left();
         let totals = &self.t.totals;
         AnnounceRequest {
-            info_hash: InfoHash(self.t.meta.info_hash),
-            peer_id: PeerId(self.t.session.peer_id),
+            info_hash: self.t.meta.info_hash,
+            peer_id: self.t.session.peer_id,
             port: self.t.session.listen.first().map_or(0, SocketAddr::port),
             transfer: Transfer {
                 uploaded: totals.uploaded.load(Ordering::Relaxed),

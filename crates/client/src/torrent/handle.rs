@@ -21,7 +21,7 @@ impl TorrentHandle {
     }
 
     /// The v1 info-hash.
-    pub fn info_hash(&self) -> [u8; 20] {
+    pub fn info_hash(&self) -> ids::InfoHash {
         self.shared.meta.info_hash
     }
 

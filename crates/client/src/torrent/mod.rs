@@ -65,7 +65,7 @@ pub(crate) enum PeerCmd {
 #[derive(Debug)]
 pub(crate) struct PeerEntry {
     pub addr: SocketAddr,
-    pub id: [u8; 20],
+    pub id: ids::PeerId,
     pub client: Option<String>,
     pub cmd: mpsc::UnboundedSender<PeerCmd>,
     pub stats: Arc<PeerStats>,
@@ -106,7 +106,7 @@ pub(crate) struct State {
     pub strikes: HashMap<SocketAddr, u32>,
     /// Banned addresses (see [`ban_key`]) and peer ids.
     pub banned: HashSet<SocketAddr>,
-    pub banned_ids: HashSet<[u8; 20]>,
+    pub banned_ids: HashSet<ids::PeerId>,
     pub optimistic: Option<PeerKey>,
     pub error: Option<String>,
     pub hash_failures: u64,
@@ -184,7 +184,7 @@ pub(crate) struct Meta {
     pub info: Arc<Info>,
     /// The `info` dictionary's bytes, served to peers that fetch it (BEP 9).
     pub info_bytes: Arc<[u8]>,
-    pub info_hash: [u8; 20],
+    pub info_hash: ids::InfoHash,
     pub num_pieces: usize,
     pub total_len: u64,
     pub private: bool,

@@ -71,9 +71,9 @@ pub(crate) async fn start(
     torrent: Torrent,
     opts: AddOptions,
 ) -> Result<TorrentHandle, ClientError> {
-    let info_hash = torrent.info_hash_v1().ok_or(ClientError::V2Only)?.0;
+    let info_hash = torrent.info_hash_v1().ok_or(ClientError::V2Only)?;
     if session.torrents().contains_key(&info_hash) {
-        return Err(ClientError::Duplicate(metainfo::info_hash::to_hex(&info_hash)));
+        return Err(ClientError::Duplicate(info_hash.to_hex()));
     }
     let info = Arc::new(torrent.info.clone());
     let dir = opts.dir.clone();

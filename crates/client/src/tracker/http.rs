@@ -3,8 +3,9 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use ids::InfoHash;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tracker_proto::common::{AnnounceRequest, AnnounceResponse, InfoHash, ScrapeStats};
+use tracker_proto::common::{AnnounceRequest, AnnounceResponse, ScrapeStats};
 use tracker_proto::http::{self as proto, AnnounceReply, HttpAnnounce};
 
 use super::{MAX_REPLY, TrackerUrl};
@@ -247,7 +248,7 @@ mod tests {
     fn announce_urls_carry_the_key_as_eight_hex_digits_and_nothing_binary_but_the_hashes() {
         let req = AnnounceRequest {
             info_hash: InfoHash([0xAB; 20]),
-            peer_id: tracker_proto::common::PeerId(*b"-NX0001-abcdefABCDEF"),
+            peer_id: ids::PeerId(*b"-NX0001-abcdefABCDEF"),
             port: 6881,
             transfer: tracker_proto::common::Transfer {
                 uploaded: 1,

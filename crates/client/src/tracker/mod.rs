@@ -14,7 +14,8 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use tracker_proto::common::{AnnounceRequest, AnnounceResponse, InfoHash, ScrapeStats};
+use ids::InfoHash;
+use tracker_proto::common::{AnnounceRequest, AnnounceResponse, ScrapeStats};
 
 use crate::error::TrackerError;
 use crate::rng::Rng;

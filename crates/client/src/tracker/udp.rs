@@ -3,8 +3,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use ids::InfoHash;
 use tokio::net::UdpSocket;
-use tracker_proto::common::{AnnounceRequest, AnnounceResponse, InfoHash, ScrapeStats};
+use tracker_proto::common::{AnnounceRequest, AnnounceResponse, ScrapeStats};
 use tracker_proto::udp::{
     AddressFamily, ConnectRequest, MAX_PACKET, Request, Response, ScrapeRequest, UdpAnnounce, parse_response,
 };

@@ -12,7 +12,7 @@ use wire::{Handshake, Limits, Message, Parsed, Reserved};
 use crate::common::*;
 
 /// A peer that claims every piece and answers every request with garbage.
-async fn malicious_peer(info_hash: [u8; 20]) -> SocketAddr {
+async fn malicious_peer(info_hash: ids::InfoHash) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -25,7 +25,7 @@ async fn malicious_peer(info_hash: [u8; 20]) -> SocketAddr {
                 let mine = Handshake {
                     reserved: Reserved::nexsuj(),
                     info_hash,
-                    peer_id: *b"-EV0001-badbadbadbad",
+                    peer_id: ids::PeerId(*b"-EV0001-badbadbadbad"),
                 };
                 let mut out = mine.to_bytes().to_vec();
                 Message::HaveAll.write(&mut out);
@@ -71,7 +71,7 @@ async fn malicious_peer(info_hash: [u8; 20]) -> SocketAddr {
 async fn a_peer_sending_corrupt_blocks_is_banned_and_the_download_completes() {
     let src = TempDir::new("evil-src");
     let torrent = make_torrent(src.path(), TorrentVersion::V1, &[]);
-    let evil = malicious_peer(torrent.info_hash_v1().unwrap().0).await;
+    let evil = malicious_peer(torrent.info_hash_v1().unwrap()).await;
     let dst = TempDir::new("evil-dst");
     let s = session().await;
     let h = s

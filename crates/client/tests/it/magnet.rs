@@ -57,7 +57,7 @@ async fn private_torrents_do_not_give_out_their_metadata() {
 
 #[tokio::test]
 async fn a_magnet_without_peers_fails_at_once() {
-    let torrent_hash = metainfo::InfoHashV1([7; 20]);
+    let torrent_hash = ids::InfoHash([7; 20]);
     let magnet = Magnet::from_info_hashes(Some(torrent_hash), None);
     let s = session().await;
     let err = s

@@ -45,11 +45,11 @@ async fn wait_until(s: &Session, what: &str, cond: impl Fn(&SessionCounters, &To
 
 /// Our opening as a raw peer: the handshake and an extension handshake that takes
 /// ut_metadata as id 3 and ut_pex as id 4.
-fn opening(info_hash: [u8; 20], id: u8) -> Vec<u8> {
+fn opening(info_hash: ids::InfoHash, id: u8) -> Vec<u8> {
     let hs = Handshake {
         reserved: Reserved::nexsuj(),
         info_hash,
-        peer_id: [id; 20],
+        peer_id: ids::PeerId([id; 20]),
     };
     let ext = ExtendedHandshake {
         extensions: vec![("ut_metadata".into(), 3), ("ut_pex".into(), 4)],
@@ -125,7 +125,7 @@ async fn metadata_requests_from_a_peer_that_never_reads_keep_its_send_queue_unde
     socket.set_recv_buffer_size(4096).unwrap();
     let stream = socket.connect(listen(&s)).await.unwrap();
     let (_never_read, mut wr) = stream.into_split();
-    let mut flood = opening(torrent.info_hash_v1().unwrap().0, 1);
+    let mut flood = opening(torrent.info_hash_v1().unwrap(), 1);
     let one = metadata_request();
     // Twenty thousand requests for about 1.3 KiB each: 26 MiB of answers.
     for _ in 0..20_000 {
@@ -166,7 +166,7 @@ async fn metadata_answers_are_charged_to_the_upload_limit() {
     )
     .await;
     let mut peer = TcpStream::connect(listen(&s)).await.unwrap();
-    let mut out = opening(torrent.info_hash_v1().unwrap().0, 2);
+    let mut out = opening(torrent.info_hash_v1().unwrap(), 2);
     for _ in 0..3 {
         out.extend_from_slice(&metadata_request());
     }
@@ -277,7 +277,7 @@ async fn a_pex_flood_keeps_the_known_peer_list_at_its_cap() {
     .unwrap();
     s.add(torrent.clone(), opts(dst.path(), vec![])).await.unwrap();
     let mut peer = TcpStream::connect(listen(&s)).await.unwrap();
-    let mut out = opening(torrent.info_hash_v1().unwrap().0, 3);
+    let mut out = opening(torrent.info_hash_v1().unwrap(), 3);
     Message::HaveNone.write(&mut out);
     // Five messages of 200 addresses each, all different; nothing listens there, so the
     // session's attempts fail at once.

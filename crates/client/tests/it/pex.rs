@@ -16,11 +16,11 @@ use crate::common::*;
 
 /// Our side of a connection: handshake, an extension handshake saying we listen on `port`
 /// and receive ut_pex as id 7, and nothing else.
-async fn greet(s: &mut TcpStream, info_hash: [u8; 20], id: u8, port: u16) {
+async fn greet(s: &mut TcpStream, info_hash: ids::InfoHash, id: u8, port: u16) {
     let hs = Handshake {
         reserved: Reserved::nexsuj(),
         info_hash,
-        peer_id: [id; 20],
+        peer_id: ids::PeerId([id; 20]),
     };
     let ext = ExtendedHandshake {
         extensions: vec![("ut_pex".into(), 7)],
@@ -64,7 +64,7 @@ async fn a_seeder_tells_each_peer_about_the_others() {
     let src = TempDir::new("pex-seed");
     let torrent = make_torrent(src.path(), TorrentVersion::V1, &[]);
     let (seed_session, _) = seeder(&src, &torrent).await;
-    let ih = torrent.info_hash_v1().unwrap().0;
+    let ih = torrent.info_hash_v1().unwrap();
     let mut a = TcpStream::connect(listen(&seed_session)).await.unwrap();
     greet(&mut a, ih, 1, 1111).await;
     let mut b = TcpStream::connect(listen(&seed_session)).await.unwrap();
@@ -82,7 +82,7 @@ async fn a_leecher_connects_to_peers_named_by_pex() {
     let src = TempDir::new("pex-src");
     let torrent = make_torrent(src.path(), TorrentVersion::V1, &[]);
     let (seed_session, _) = seeder(&src, &torrent).await;
-    let ih = torrent.info_hash_v1().unwrap().0;
+    let ih = torrent.info_hash_v1().unwrap();
     // A peer that has nothing but names the seeder.
     let gossip = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let gossip_addr = gossip.local_addr().unwrap();
@@ -126,7 +126,7 @@ async fn private_torrents_offer_no_peer_exchange() {
     assert!(torrent.info.private);
     let (seed_session, _) = seeder(&src, &torrent).await;
     let mut s = TcpStream::connect(listen(&seed_session)).await.unwrap();
-    greet(&mut s, torrent.info_hash_v1().unwrap().0, 4, 4444).await;
+    greet(&mut s, torrent.info_hash_v1().unwrap(), 4, 4444).await;
     let mut buf = vec![0u8; 68];
     s.read_exact(&mut buf).await.unwrap();
     buf.clear();

@@ -9,10 +9,6 @@ use testkit::TempDir;
 
 use crate::common::*;
 
-fn hex(h: &[u8; 20]) -> String {
-    h.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A resume snapshot in the format of the first release: it names the info-hash, claims every
 /// piece and gives the file sizes, which sparse files always have.
 fn forged_snapshot(torrent: &Torrent) -> Vec<u8> {
@@ -41,7 +37,7 @@ async fn a_torrent_named_like_the_state_folder_cannot_write_into_it() {
     let evil_src = TempDir::new("forge-evil");
     let state = evil_src.path().join(".nexsuj");
     std::fs::create_dir_all(&state).unwrap();
-    let resume_name = format!("{}.resume", hex(&victim.info_hash_v1().unwrap().0));
+    let resume_name = format!("{}.resume", victim.info_hash_v1().unwrap().to_hex());
     std::fs::write(state.join(&resume_name), forged_snapshot(&victim)).unwrap();
     let bytes = TorrentBuilder::new(&state)
         .piece_length(Some(16 * 1024))
@@ -71,7 +67,7 @@ async fn a_forged_resume_file_does_not_make_a_torrent_complete() {
     let dst = TempDir::new("forge-dst2");
     let state = dst.path().join(".nexsuj");
     std::fs::create_dir_all(&state).unwrap();
-    let name = format!("{}.resume", hex(&torrent.info_hash_v1().unwrap().0));
+    let name = format!("{}.resume", torrent.info_hash_v1().unwrap().to_hex());
     std::fs::write(state.join(name), forged_snapshot(&torrent)).unwrap();
 
     let s = session().await;

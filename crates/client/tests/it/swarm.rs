@@ -79,7 +79,7 @@ async fn rate_limited_download_still_completes_and_shows_peers() {
     same_content(src.path(), dst.path());
     let snap = s.snapshot();
     assert_eq!(snap.torrents.len(), 1);
-    assert!(snap.peer_id.starts_with(b"-NX0001-"));
+    assert!(snap.peer_id.0.starts_with(b"-NX0001-"));
     s.shutdown().await;
     seed_session.shutdown().await;
 }

@@ -5,11 +5,12 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ids::InfoHash;
 use metainfo::builder::TorrentVersion;
 use testkit::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
-use tracker_proto::common::{AnnounceEvent, AnnounceResponse, InfoHash, ResponsePeer, ScrapeStats};
+use tracker_proto::common::{AnnounceEvent, AnnounceResponse, ResponsePeer, ScrapeStats};
 use tracker_proto::http;
 use tracker_proto::udp::{self, AddressFamily, Request};
 

@@ -6,8 +6,8 @@ use sha1::{Digest, Sha1};
 use testkit::{TempDir, pseudo_random, write_files};
 
 use super::*;
-use crate::info_hash::{InfoHashV1, InfoHashV2};
 use crate::merkle::{self, Hash256};
+use ids::{InfoHash, InfoHashV2};
 
 const KIB16: u64 = 16 * 1024;
 const KIB32: u64 = 32 * 1024;
@@ -108,8 +108,8 @@ fn single_file_v1_matches_hand_computed_pieces() {
         concat!("nexsuj/", env!("CARGO_PKG_VERSION")).as_bytes()
     );
     assert_eq!(
-        InfoHashV1::of_info(&info),
-        InfoHashV1::of_info(top.get(b"info").unwrap().raw())
+        InfoHash::of_info(&info),
+        InfoHash::of_info(top.get(b"info").unwrap().raw())
     );
 }
 

@@ -4,8 +4,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 
 use super::error::clip;
-use super::{FileSelection, MAX_LIST_PARAMS, MAX_URI_LEN, Magnet, MagnetError, PeerAddr, base32, percent};
-use crate::info_hash::{InfoHashV1, InfoHashV2};
+use super::{FileSelection, MAX_LIST_PARAMS, MAX_URI_LEN, Magnet, MagnetError, PeerAddr, percent};
+use ids::base32;
+use ids::{InfoHash, InfoHashV2};
 
 /// The parameters nexsuj reads; all others are ignored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,9 +143,9 @@ fn set_once<T: PartialEq>(slot: &mut Option<T>, value: T, urn: &'static str) -> 
 }
 
 /// A v1 info-hash: 40 hex digits, or 32 base32 characters as older clients wrote (BEP 9).
-fn btih(s: &str) -> Result<InfoHashV1, MagnetError> {
+fn btih(s: &str) -> Result<InfoHash, MagnetError> {
     match s.chars().count() {
-        40 => InfoHashV1::from_hex(s).ok_or_else(|| bad_hex("btih", s)),
+        40 => InfoHash::from_hex(s).ok_or_else(|| bad_hex("btih", s)),
         32 => {
             let bytes = base32::decode(s).map_err(|e| MagnetError::InvalidBase32 {
                 position: e.position,
@@ -153,7 +154,7 @@ fn btih(s: &str) -> Result<InfoHashV1, MagnetError> {
             let hash = bytes
                 .try_into()
                 .map_err(|_| MagnetError::BtihLength { len: 32 })?;
-            Ok(InfoHashV1(hash))
+            Ok(InfoHash(hash))
         }
         len => Err(MagnetError::BtihLength { len }),
     }
@@ -163,7 +164,7 @@ fn btih(s: &str) -> Result<InfoHashV1, MagnetError> {
 fn btmh(s: &str) -> Result<InfoHashV2, MagnetError> {
     let mut nibbles = Vec::with_capacity(s.len());
     for c in s.chars() {
-        let digit = u8::try_from(c).ok().and_then(percent::hex_digit);
+        let digit = u8::try_from(c).ok().and_then(ids::hex::digit);
         nibbles.push(digit.ok_or_else(|| bad_hex("btmh", s))?);
     }
     if nibbles.len() % 2 != 0 {

@@ -1,56 +1,20 @@
-//! Percent-encoding of magnet parameter values (RFC 3986 §2.1).
+//! Percent-encoding of magnet parameter values (RFC 3986 §2.1), on top of [`ids::percent`].
 
-pub(super) use crate::info_hash::hex_digit;
+use ids::percent::{self, Plus};
 
 /// Escapes every byte of `s` outside the RFC 3986 unreserved set (`A–Z a–z 0–9 - . _ ~`) and
 /// outside `keep`, as `%XX` with uppercase hex digits.
 pub(super) fn encode(s: &str, keep: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        if is_unreserved(b) || keep.contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(DIGITS[usize::from(b >> 4)]));
-            out.push(char::from(DIGITS[usize::from(b & 15)]));
-        }
-    }
+    percent::encode_keeping(&mut out, s.as_bytes(), keep);
     out
 }
 
 /// Undoes `%XX` escapes, and turns `+` into a space when `plus_as_space` (form encoding, as
 /// browsers write `dn`). On a malformed escape, returns the byte offset of its `%`.
 pub(super) fn decode(s: &str, plus_as_space: bool) -> Result<Vec<u8>, usize> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'%' => {
-                let hi = bytes.get(i + 1).copied().and_then(hex_digit);
-                let lo = bytes.get(i + 2).copied().and_then(hex_digit);
-                let (Some(hi), Some(lo)) = (hi, lo) else {
-                    return Err(i);
-                };
-                out.push((hi << 4) | lo);
-                i += 3;
-            }
-            b'+' if plus_as_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    let plus = if plus_as_space { Plus::Space } else { Plus::Literal };
+    percent::decode(s.as_bytes(), plus).map_err(|e| e.offset)
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ const HEX: &str = "c12fe1c06bba254a9dc9f519b335aa7c1367a88a";
 const B32: &str = "YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK";
 const V2: &str = "caf1e1c30e81cb361b9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e";
 
-fn v1() -> InfoHashV1 {
-    InfoHashV1::from_hex(HEX).unwrap()
+fn v1() -> InfoHash {
+    InfoHash::from_hex(HEX).unwrap()
 }
 
 fn err(uri: &str) -> MagnetError {
@@ -48,7 +48,7 @@ fn base32_btih_equals_hex() {
     let lower = Magnet::parse(&format!("magnet:?xt=urn:btih:{}", B32.to_lowercase())).unwrap();
     assert_eq!(upper, hex);
     assert_eq!(lower, hex);
-    assert_eq!(base32::encode(&v1().0), B32);
+    assert_eq!(ids::base32::encode(&v1().0), B32);
     // The same hash twice, once per spelling, is not a conflict.
     let both = Magnet::parse(&format!(
         "magnet:?xt=urn:btih:{B32}&xt=urn:btih:{}",
@@ -357,8 +357,8 @@ fn text() -> impl Strategy<Value = String> {
     prop_oneof![any::<String>(), "[ &=%+#?a-zA-Z0-9:/.~é日本]{0,24}"]
 }
 
-fn hashes() -> impl Strategy<Value = (Option<InfoHashV1>, Option<InfoHashV2>)> {
-    let v1 = any::<[u8; 20]>().prop_map(InfoHashV1);
+fn hashes() -> impl Strategy<Value = (Option<InfoHash>, Option<InfoHashV2>)> {
+    let v1 = any::<[u8; 20]>().prop_map(InfoHash);
     let v2 = any::<[u8; 32]>().prop_map(InfoHashV2);
     prop_oneof![
         v1.clone().prop_map(|h| (Some(h), None)),

@@ -12,16 +12,8 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], SiteError> {
     Ok(buf)
 }
 
-/// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    s
-}
+/// Lowercase hex of `bytes` (the workspace's one hex writer).
+pub use ids::hex::encode as hex;
 
 /// A fresh passkey: 32 random hex digits (128 bits).
 pub fn new_passkey() -> Result<String, SiteError> {

@@ -8,9 +8,7 @@ use sha1::{Digest, Sha1};
 use crate::both;
 use crate::support::{TestSite, torrent_bytes};
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use ids::hex::encode as hex;
 
 both!(upload_rewrites_and_refuses_duplicates, |t| {
     let (_, cookie) = t.user("uploader").await;

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
+use ids::{InfoHash, PeerId};
 use serde_json::Value;
 use site::Site;
 use site::config::SiteConfig;
@@ -19,7 +20,7 @@ use tower::ServiceExt;
 use tracker::access::Refusal;
 use tracker::engine::{AnnounceInput, CoreConfig};
 use tracker::http::TrustedProxies;
-use tracker_proto::common::{AnnounceEvent, AnnounceRequest, AnnounceResponse, InfoHash, PeerId, Transfer};
+use tracker_proto::common::{AnnounceEvent, AnnounceRequest, AnnounceResponse, Transfer};
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,8 @@ use bencode::{Dict, Value, write_bytes, write_int};
 use super::AnnounceReply;
 use super::error::HttpError;
 use super::query::ip_literal;
-use crate::common::{AnnounceResponse, PeerId, ResponsePeer};
+use crate::common::{AnnounceResponse, ResponsePeer};
+use ids::PeerId;
 
 /// The most peers [`parse_announce_reply`] accepts in one reply (`peers` and `peers6`
 /// together); no tracker sends more than a few hundred.

@@ -7,7 +7,8 @@ use std::net::{IpAddr, SocketAddr};
 use super::HttpAnnounce;
 use super::error::HttpError;
 use super::percent::{self, BadEscape, EncodeWriter, Plus};
-use crate::common::{AnnounceEvent, AnnounceRequest, InfoHash, PeerId, Transfer};
+use crate::common::{AnnounceEvent, AnnounceRequest, Transfer};
+use ids::{InfoHash, PeerId};
 
 /// The longest query string [`parse_announce`] accepts, in bytes (8 KiB).
 pub const MAX_QUERY_LEN: usize = 8 * 1024;
@@ -40,7 +41,7 @@ pub(super) fn for_each_param<'q>(
 }
 
 fn bad_escape(name: &'static str) -> impl Fn(BadEscape) -> HttpError {
-    move |BadEscape| HttpError::InvalidPercentEncoding { name }
+    move |_: BadEscape| HttpError::InvalidPercentEncoding { name }
 }
 
 /// Decodes a binary parameter that must be exactly 20 bytes (`info_hash`, `peer_id`) with

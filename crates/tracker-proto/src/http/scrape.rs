@@ -5,7 +5,8 @@ use bencode::{write_bytes, write_int};
 use super::announce::{invalid, reply_root, u32_field};
 use super::error::HttpError;
 use super::query::{MAX_PARAMS, MAX_QUERY_LEN, fixed20, for_each_param};
-use crate::common::{InfoHash, ScrapeStats};
+use crate::common::ScrapeStats;
+use ids::InfoHash;
 
 /// Bytes one fully percent-encoded `info_hash=…&` takes.
 const ENCODED_INFO_HASH_PARAM: usize = "info_hash=".len() + 3 * 20 + 1;

@@ -4,7 +4,8 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use super::reader::Reader;
 use super::{ANNOUNCE_LEN, Action, MAX_SCRAPE_HASHES, PROTOCOL_ID, RequestError, RequestErrorKind, options};
-use crate::common::{AnnounceEvent, AnnounceRequest, InfoHash, PeerId, Transfer};
+use crate::common::{AnnounceEvent, AnnounceRequest, Transfer};
+use ids::{InfoHash, PeerId};
 
 /// Every request starts with 16 bytes: connection id (or protocol id), action, transaction id.
 const HEADER_LEN: usize = 16;

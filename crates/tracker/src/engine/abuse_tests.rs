@@ -4,7 +4,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use tracker_proto::common::{AnnounceEvent, AnnounceRequest, AnnounceResponse, InfoHash, PeerId, Transfer};
+use ids::{InfoHash, PeerId};
+use tracker_proto::common::{AnnounceEvent, AnnounceRequest, AnnounceResponse, Transfer};
 
 use super::tests::{LOCAL, announce, open};
 use super::{AnnounceInput, CoreConfig, MAX_CREDIT_RATE, Tracker};

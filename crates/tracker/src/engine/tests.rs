@@ -2,7 +2,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use tracker_proto::common::{AnnounceEvent, AnnounceRequest, AnnounceResponse, InfoHash, Transfer};
+use ids::InfoHash;
+use tracker_proto::common::{AnnounceEvent, AnnounceRequest, AnnounceResponse, Transfer};
 
 use super::{AnnounceInput, CoreConfig, Tracker};
 use crate::access::{ListMode, PublicPolicy, Refusal, UserId};

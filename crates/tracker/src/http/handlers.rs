@@ -10,7 +10,8 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use tracker_proto::common::{AnnounceResponse, InfoHash, ScrapeStats};
+use ids::InfoHash;
+use tracker_proto::common::{AnnounceResponse, ScrapeStats};
 use tracker_proto::http::{self as proto, HttpAnnounce};
 
 use super::HttpState;

@@ -4,7 +4,8 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::sync::Arc;
 
-use tracker_proto::common::{AnnounceEvent, AnnounceRequest, InfoHash, ScrapeStats};
+use ids::InfoHash;
+use tracker_proto::common::{AnnounceEvent, AnnounceRequest, ScrapeStats};
 use tracker_proto::http::{
     AnnounceReply, HttpAnnounce, parse_announce_reply, parse_scrape_reply, write_announce_query,
 };

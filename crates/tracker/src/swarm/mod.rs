@@ -14,7 +14,8 @@
 //! ```
 //! use std::net::SocketAddr;
 //! use tracker::swarm::{Announce, SwarmConfig, Swarms};
-//! use tracker_proto::common::{AnnounceEvent, InfoHash, PeerId, Transfer};
+//! use ids::{InfoHash, PeerId};
+//! use tracker_proto::common::{AnnounceEvent, Transfer};
 //!
 //! let swarms = Swarms::new(SwarmConfig::default());
 //! let mut peers = Vec::new();
@@ -51,7 +52,8 @@ mod tests;
 
 use std::net::SocketAddr;
 
-use tracker_proto::common::{AnnounceEvent, InfoHash, PeerId, Transfer};
+use ids::{InfoHash, PeerId};
+use tracker_proto::common::{AnnounceEvent, Transfer};
 
 pub use store::Swarms;
 

@@ -2,7 +2,8 @@
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
-use tracker_proto::common::{PeerId, ResponsePeer};
+use ids::PeerId;
+use tracker_proto::common::ResponsePeer;
 
 use super::Traffic;
 

@@ -8,7 +8,8 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use tracker_proto::common::{AnnounceEvent, InfoHash, ResponsePeer, ScrapeStats};
+use ids::InfoHash;
+use tracker_proto::common::{AnnounceEvent, ResponsePeer, ScrapeStats};
 
 use super::select::Rng;
 use super::torrent::{Admission, Swarm};

@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tracker_proto::common::{AnnounceResponse, InfoHash, ScrapeStats};
+use ids::InfoHash;
+use tracker_proto::common::{AnnounceResponse, ScrapeStats};
 use tracker_proto::udp::{self, AddressFamily, Request};
 
 use super::bad_ids::BadIds;

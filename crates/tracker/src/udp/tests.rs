@@ -5,7 +5,8 @@ use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use tracker_proto::common::{AnnounceEvent, InfoHash};
+use ids::InfoHash;
+use tracker_proto::common::AnnounceEvent;
 use tracker_proto::udp::{
     AddressFamily, ConnectRequest, Request, Response, ScrapeRequest, UdpAnnounce, parse_response,
 };

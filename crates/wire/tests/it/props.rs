@@ -101,7 +101,7 @@ proptest! {
 
     #[test]
     fn handshakes_round_trip(r in any::<[u8; 8]>(), ih in any::<[u8; 20]>(), id in any::<[u8; 20]>()) {
-        let hs = Handshake { reserved: Reserved(r), info_hash: ih, peer_id: id };
+        let hs = Handshake { reserved: Reserved(r), info_hash: ids::InfoHash(ih), peer_id: ids::PeerId(id) };
         prop_assert_eq!(Handshake::parse(&hs.to_bytes()), Ok(Parsed::Done { value: hs, len: 68 }));
     }
 

@@ -6,7 +6,8 @@ mod replies;
 mod scrape;
 
 use super::*;
-use crate::common::{AnnounceEvent, AnnounceRequest, InfoHash, PeerId, Transfer};
+use crate::common::{AnnounceEvent, AnnounceRequest, Transfer};
+use ids::{InfoHash, PeerId};
 
 /// `%00%01…%13`: an info-hash of bytes 0..20, fully encoded.
 pub(super) const HASH: &str = "%00%01%02%03%04%05%06%07%08%09%0A%0B%0C%0D%0E%0F%10%11%12%13";

@@ -3,11 +3,12 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use super::{cat, sample_announce, sample_announce_bytes};
-use crate::common::{AnnounceEvent, AnnounceResponse, InfoHash, ResponsePeer, ScrapeStats};
+use crate::common::{AnnounceEvent, AnnounceResponse, ResponsePeer, ScrapeStats};
 use crate::udp::{
     AddressFamily, ConnectRequest, MAX_PACKET, PROTOCOL_ID, Request, Response, ScrapeRequest, parse_request,
     parse_response, write_error,
 };
+use ids::InfoHash;
 
 fn peer(ip: IpAddr, port: u16) -> ResponsePeer {
     ResponsePeer {

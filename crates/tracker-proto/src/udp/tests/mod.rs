@@ -10,7 +10,8 @@ mod sweep;
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::UdpAnnounce;
-use crate::common::{AnnounceEvent, AnnounceRequest, InfoHash, PeerId, Transfer};
+use crate::common::{AnnounceEvent, AnnounceRequest, Transfer};
+use ids::{InfoHash, PeerId};
 
 /// Concatenates byte pieces into one datagram.
 fn cat(parts: &[&[u8]]) -> Vec<u8> {

@@ -6,13 +6,13 @@ use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
 
-use crate::common::{
-    AnnounceEvent, AnnounceRequest, AnnounceResponse, InfoHash, PeerId, ResponsePeer, ScrapeStats, Transfer,
-};
+use crate::common::{AnnounceEvent, AnnounceRequest, AnnounceResponse, ResponsePeer, ScrapeStats, Transfer};
+
 use crate::udp::{
     AddressFamily, ConnectRequest, MAX_ERROR_MESSAGE, MAX_PACKET, MAX_SCRAPE_HASHES, MAX_URL_DATA, Request,
     Response, ScrapeRequest, UdpAnnounce, parse_request, parse_response,
 };
+use ids::{InfoHash, PeerId};
 
 fn event() -> impl Strategy<Value = AnnounceEvent> {
     prop_oneof![

@@ -7,11 +7,12 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use super::{cat, sample_announce, sample_announce_bytes};
-use crate::common::{AnnounceResponse, InfoHash, ResponsePeer, ScrapeStats};
+use crate::common::{AnnounceResponse, ResponsePeer, ScrapeStats};
 use crate::udp::{
     AddressFamily, ConnectRequest, PROTOCOL_ID, Request, Response, ScrapeRequest, UdpAnnounce, parse_request,
     parse_response,
 };
+use ids::InfoHash;
 
 /// Feeds `packet` to every parser; they may fail but must not panic, and a request error must
 /// have a transaction id exactly when the packet holds one.

@@ -9,7 +9,8 @@ mod threads;
 
 use std::net::{Ipv6Addr, SocketAddr};
 
-use tracker_proto::common::{AnnounceEvent, InfoHash, PeerId, Transfer};
+use ids::{InfoHash, PeerId};
+use tracker_proto::common::{AnnounceEvent, Transfer};
 
 use super::{Announce, SwarmConfig, Swarms};
 

@@ -2,7 +2,8 @@
 
 use std::collections::HashSet;
 
-use tracker_proto::common::{PeerId, ResponsePeer};
+use ids::PeerId;
+use tracker_proto::common::ResponsePeer;
 
 use super::super::peer::{PeerAddr, PeerRecord};
 use super::super::select::{Rng, sample};

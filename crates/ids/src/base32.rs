@@ -3,7 +3,7 @@
 
 /// A character outside the base32 alphabet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct BadSymbol {
+pub struct BadSymbol {
     /// Index of the character (in characters, not bytes).
     pub position: usize,
     /// The character.
@@ -11,7 +11,7 @@ pub(super) struct BadSymbol {
 }
 
 /// Decodes unpadded base32; trailing bits that do not fill a byte are dropped.
-pub(super) fn decode(s: &str) -> Result<Vec<u8>, BadSymbol> {
+pub fn decode(s: &str) -> Result<Vec<u8>, BadSymbol> {
     let mut out = Vec::with_capacity(s.len() * 5 / 8);
     let mut acc: u16 = 0;
     let mut bits = 0u32;
@@ -38,9 +38,8 @@ fn symbol(c: char) -> Option<u8> {
     }
 }
 
-/// Unpadded uppercase base32, for tests that check decoding against encoding.
-#[cfg(test)]
-pub(super) fn encode(bytes: &[u8]) -> String {
+/// Unpadded uppercase base32.
+pub fn encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let mut out = String::new();
     let (mut acc, mut bits) = (0u32, 0u32);
