@@ -169,7 +169,7 @@ impl Session {
         }
         let listeners = listen(&config).await?;
         let listen = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
-        let mut rng = Rng::from_entropy();
+        let mut rng = Rng::from_entropy(0);
         let config_slots = config.max_connections.min(Semaphore::MAX_PERMITS);
         let shared = Arc::new(SessionShared {
             down: Limiter::new(config.download_rate),

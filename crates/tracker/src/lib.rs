@@ -26,7 +26,6 @@ pub mod config;
 pub mod engine;
 pub mod http;
 pub mod passkey;
-mod random;
 pub mod service;
 pub mod stats;
 pub mod swarm;

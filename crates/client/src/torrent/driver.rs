@@ -49,7 +49,7 @@ pub(super) async fn run(t: Arc<TorrentShared>, mut events: mpsc::UnboundedReceiv
     let now = Instant::now();
     let mut d = Driver {
         t,
-        rng: Rng::from_entropy(),
+        rng: Rng::from_entropy(0),
         last_choke: now,
         last_optimistic: now,
         next_announce: now,

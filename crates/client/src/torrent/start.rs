@@ -92,7 +92,7 @@ pub(crate) async fn start(
     .await
     .map_err(|_| ClientError::Closed)??;
     let (storage, resume, have) = opened;
-    let mut rng = Rng::from_entropy();
+    let mut rng = Rng::from_entropy(0);
     let complete = have.is_full();
     let mut picker = Picker::new(info.piece_length, info.byte_space_len(), have, rng.clone());
     picker.set_sequential(opts.sequential);

@@ -36,7 +36,7 @@ impl Conn {
             family: AddressFamily::of(addr.ip()),
             connection_id: 0,
             timeout: via.udp_timeout,
-            rng: Rng::from_entropy(),
+            rng: Rng::from_entropy(0),
         };
         let tid = conn.rng.next_u64() as u32;
         match conn

@@ -7,9 +7,7 @@ use crate::error::SiteError;
 
 /// `N` random bytes.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], SiteError> {
-    let mut buf = [0u8; N];
-    getrandom::fill(&mut buf).map_err(|e| SiteError::Random(e.to_string()))?;
-    Ok(buf)
+    rng::os_bytes().map_err(|e| SiteError::Random(e.to_string()))
 }
 
 /// Lowercase hex of `bytes` (the workspace's one hex writer).

@@ -1,4 +1,4 @@
-//! Choosing the peers of an announce reply, and the tiny PRNG that drives it.
+//! Choosing the peers of an announce reply.
 //!
 //! When a swarm has more candidates than the announcer wants, the reply is a window of
 //! `numwant` consecutive records starting at a random offset (wrapping at the end). That costs
@@ -8,45 +8,13 @@
 //! returned together. That correlation is harmless: peers re-announce every few minutes,
 //! `swap_remove` keeps reshuffling the order, and a client only needs *some* live peers.
 
-use std::hash::{BuildHasher, RandomState};
 use std::ops::Range;
 
 use tracker_proto::common::ResponsePeer;
 
 use super::peer::PeerRecord;
 
-/// A xorshift64* generator: fast, no dependencies, good enough to pick offsets. Not for
-/// anything that must be unpredictable.
-#[derive(Debug, Clone)]
-pub(crate) struct Rng(u64);
-
-impl Rng {
-    /// A generator seeded from the process's random hasher keys, mixed with `stream` so that
-    /// shards seeded together still differ.
-    pub(crate) fn from_entropy(stream: u64) -> Self {
-        Self::seeded(RandomState::new().hash_one(stream))
-    }
-
-    /// A generator with a fixed seed (0 is replaced: xorshift would stay at 0 forever).
-    pub(crate) fn seeded(seed: u64) -> Self {
-        Self(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
-    }
-
-    /// The next 64 random bits.
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// A number in `0..n` (`n > 0`); the modulo bias is below 2^-32 for any `n` under 2^32.
-    pub(crate) fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-}
+pub(crate) use rng::Rng;
 
 /// Appends up to `numwant` records of `parts` (read as one list, `parts[0]` then `parts[1]`)
 /// to `out`, never the one at combined index `skip` (the announcer).

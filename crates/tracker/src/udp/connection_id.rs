@@ -33,7 +33,7 @@ impl ConnectionIds {
     /// With a key from the operating system's random source.
     pub fn random() -> std::io::Result<Self> {
         let mut key = [0u8; 64];
-        crate::random::fill(&mut key)?;
+        rng::fill_os(&mut key).map_err(std::io::Error::other)?;
         Ok(Self::with_key(key))
     }
 
