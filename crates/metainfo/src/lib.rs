@@ -7,8 +7,9 @@
 //! - Every file path is checked by [`FilePath`]: nothing absolute, no `..`, `.`, empty
 //!   components, separators or NUL, so a torrent can never write outside its folder.
 //! - [`magnet::Magnet`] parses and formats magnet links (BEP 9, BEP 53).
-//! - [`builder::TorrentBuilder`] creates torrents from files with parallel hashing.
-//! - [`verify`] checks data on disk against a torrent.
+//! - With the `fs` feature: `builder::TorrentBuilder` creates torrents from files with parallel
+//!   hashing, and `verify` checks data on disk against a torrent. Without it the crate is pure:
+//!   it reads no files and no clock (a creation date is the caller's to give).
 //!
 //! ```
 //! let bytes = b"d4:infod6:lengthi3e4:name5:a.txt12:piece lengthi16384e6:pieces20:AAAAAAAAAAAAAAAAAAAAee";
@@ -18,6 +19,7 @@
 //! assert!(t.info_hash_v1().is_some() && t.info_hash_v2().is_none());
 //! ```
 
+#[cfg(feature = "fs")]
 pub mod builder;
 mod error;
 mod files;
@@ -29,6 +31,7 @@ pub mod merkle;
 mod path;
 mod read;
 mod torrent;
+#[cfg(feature = "fs")]
 pub mod verify;
 
 pub use error::{MetainfoError, PathProblem};

@@ -124,6 +124,21 @@ fn create_info_verify_round_trip() {
 }
 
 #[test]
+fn create_dates_the_torrent_unless_told_not_to() {
+    let dir = TempDir::new("cli-date");
+    content(&dir);
+    let created = |extra: &[&str]| {
+        let mut args = vec!["create", "album", "-o", "d.torrent", "-f"];
+        args.extend_from_slice(extra);
+        let out = nexsuj(&args, dir.path());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        json(&nexsuj(&["info", "d.torrent", "--json"], dir.path()))["creation_date"].clone()
+    };
+    assert!(created(&[]).as_i64().unwrap() > 1_700_000_000);
+    assert_eq!(created(&["--no-date"]), Value::Null);
+}
+
+#[test]
 fn same_input_same_torrent() {
     let dir = TempDir::new("cli-same");
     content(&dir);

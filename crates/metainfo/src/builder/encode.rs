@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use bencode::ByteStr;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use super::TorrentBuilder;
 use super::error::BuildError;
 use super::hash::FileRoot;
 use super::layout::Layout;
 use super::scan::ScannedContent;
-use super::{CreationDate, TorrentBuilder};
 
 /// The top-level dictionary.
 #[derive(serde::Serialize)]
@@ -97,7 +97,6 @@ pub(crate) fn encode(
     content: &ScannedContent,
     layout: &Layout<'_>,
     hashed: &Hashed<'_>,
-    now: Option<i64>,
 ) -> Result<Vec<u8>, BuildError> {
     let tiers: Vec<&[String]> = builder
         .tiers
@@ -125,11 +124,7 @@ pub(crate) fn encode(
         announce_list: (url_count > 1).then_some(tiers),
         comment: builder.comment.as_deref(),
         created_by: Some(builder.created_by.as_str()).filter(|s| !s.is_empty()),
-        creation_date: match builder.creation_date {
-            CreationDate::Now => now,
-            CreationDate::At(secs) => Some(secs),
-            CreationDate::Omit => None,
-        },
+        creation_date: builder.creation_date,
         info,
         piece_layers: roots.map(piece_layers),
         url_list: Some(builder.web_seeds.as_slice()).filter(|u| !u.is_empty()),

@@ -26,7 +26,6 @@ mod scan;
 mod tests;
 
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use error::BuildError;
 pub use scan::{
@@ -60,17 +59,6 @@ impl TorrentVersion {
     }
 }
 
-/// The `creation date` to write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CreationDate {
-    /// The time of the build.
-    Now,
-    /// A fixed time, in seconds since the Unix epoch.
-    At(i64),
-    /// No `creation date` key.
-    Omit,
-}
-
 /// Configures and builds a new torrent from a file or a directory.
 ///
 /// Every setter consumes and returns the builder; [`scan`](Self::scan) and
@@ -84,7 +72,7 @@ pub struct TorrentBuilder {
     source: Option<String>,
     comment: Option<String>,
     created_by: String,
-    creation_date: CreationDate,
+    creation_date: Option<i64>,
     piece_length: Option<u64>,
     version: TorrentVersion,
     threads: usize,
@@ -92,7 +80,8 @@ pub struct TorrentBuilder {
 
 impl TorrentBuilder {
     /// A v1 torrent of `path`, a file (single-file torrent) or a directory (multi-file torrent
-    /// named after it), with an automatic piece length and the current time as creation date.
+    /// named after it), with an automatic piece length and no creation date (the builder never
+    /// reads the clock: see [`creation_date`](Self::creation_date)).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
@@ -102,7 +91,7 @@ impl TorrentBuilder {
             source: None,
             comment: None,
             created_by: concat!("nexsuj/", env!("CARGO_PKG_VERSION")).to_owned(),
-            creation_date: CreationDate::Now,
+            creation_date: None,
             piece_length: None,
             version: TorrentVersion::V1,
             threads: 0,
@@ -146,10 +135,11 @@ impl TorrentBuilder {
         self
     }
 
-    /// Sets `creation date` in seconds since the Unix epoch; `None` leaves it out, which makes
-    /// the output depend on the content and options only. The default is the build time.
+    /// Sets `creation date` in seconds since the Unix epoch (the caller reads the clock);
+    /// `None`, the default, leaves it out, which makes the output depend on the content and
+    /// options only.
     pub fn creation_date(mut self, unix_secs: Option<i64>) -> Self {
-        self.creation_date = unix_secs.map_or(CreationDate::Omit, CreationDate::At);
+        self.creation_date = unix_secs;
         self
     }
 
@@ -200,7 +190,7 @@ impl TorrentBuilder {
             pieces: want_v1.then(|| hashes.v1.as_flattened()),
             roots: want_v2.then(|| hash::file_roots(&layout, &hashes.v2)),
         };
-        encode::encode(self, content, &layout, &hashed, unix_now())
+        encode::encode(self, content, &layout, &hashed)
     }
 
     /// Runs `work` on a pool of [`threads`](Self::threads) threads, or on the global pool.
@@ -213,10 +203,4 @@ impl TorrentBuilder {
             .build()?
             .install(work)
     }
-}
-
-/// Seconds since the Unix epoch, if the clock is past it.
-fn unix_now() -> Option<i64> {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
-    i64::try_from(secs).ok()
 }
