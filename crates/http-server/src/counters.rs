@@ -1,7 +1,8 @@
 //! What a server counts about its connections, for `/metrics`.
 
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::prometheus::Exposition;
 
 /// Connection counts of one server (or of several sharing a set: they only add).
 #[derive(Debug, Default)]
@@ -30,15 +31,14 @@ impl ServerCounters {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Appends the counters in Prometheus text format, each name starting with `prefix`
-    /// (e.g. `nexsuj_http`).
-    pub fn write_prometheus(&self, prefix: &str, out: &mut String) {
+    /// Appends the counters to a metrics page, each name starting with `prefix` (e.g.
+    /// `nexsuj_http`).
+    pub fn write_prometheus(&self, prefix: &str, out: &mut Exposition) {
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        let _ = writeln!(
-            out,
-            "# HELP {prefix}_connections_open HTTP connections open now.\n\
-             # TYPE {prefix}_connections_open gauge\n{prefix}_connections_open {}",
-            load(&self.open)
+        out.gauge(
+            &format!("{prefix}_connections_open"),
+            "HTTP connections open now.",
+            load(&self.open),
         );
         let counters = [
             (
@@ -78,11 +78,7 @@ impl ServerCounters {
             ),
         ];
         for (name, help, c) in counters {
-            let _ = writeln!(
-                out,
-                "# HELP {prefix}_{name} {help}\n# TYPE {prefix}_{name} counter\n{prefix}_{name} {}",
-                load(c)
-            );
+            out.counter(&format!("{prefix}_{name}"), help, load(c));
         }
     }
 }

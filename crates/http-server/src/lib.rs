@@ -28,6 +28,7 @@ mod connection;
 mod counters;
 mod ip_group;
 mod limits;
+pub mod prometheus;
 mod serve;
 mod stream;
 

@@ -3,12 +3,12 @@
 //! registry crate on the hot path, where a counter is one relaxed atomic add).
 
 use std::collections::VecDeque;
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use http_server::ServerCounters;
+use http_server::prometheus::{Exposition, Kind};
 use serde::Serialize;
 
 use crate::engine::Tracker;
@@ -179,69 +179,63 @@ impl ServerStats {
     /// The `/metrics` text (Prometheus exposition format 0.0.4).
     pub fn prometheus(&self, tracker: &Tracker) -> String {
         let r = self.report(tracker);
-        let mut out = String::with_capacity(4096);
-        let mut gauge = |name: &str, help: &str, v: f64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
-        };
-        gauge(
+        let mut m = Exposition::new();
+        m.gauge(
             "nexsuj_tracker_torrents",
             "Torrents with at least one peer.",
-            r.torrents as f64,
+            r.torrents,
         );
-        gauge(
+        m.gauge(
             "nexsuj_tracker_seeders",
             "Peers with the whole torrent.",
-            r.seeders as f64,
+            r.seeders,
         );
-        gauge(
-            "nexsuj_tracker_leechers",
-            "Peers still downloading.",
-            r.leechers as f64,
-        );
-        gauge(
+        m.gauge("nexsuj_tracker_leechers", "Peers still downloading.", r.leechers);
+        m.gauge(
             "nexsuj_tracker_uptime_seconds",
             "Seconds since the tracker started.",
-            r.uptime_secs as f64,
+            r.uptime_secs,
         );
         if let Some(q) = r.accounting_queue {
-            gauge(
+            m.gauge(
                 "nexsuj_tracker_accounting_queue",
                 "User/torrent sums waiting to be written to the database.",
-                q as f64,
+                q,
             );
         }
         let counters: [(&str, &str, [u64; 2]); 4] = [
             (
-                "requests",
+                "nexsuj_tracker_requests_total",
                 "Requests received.",
                 [r.http.requests, r.udp.requests],
             ),
             (
-                "announces",
+                "nexsuj_tracker_announces_total",
                 "Announces answered.",
                 [r.http.announces, r.udp.announces],
             ),
-            ("scrapes", "Scrapes answered.", [r.http.scrapes, r.udp.scrapes]),
             (
-                "connects",
+                "nexsuj_tracker_scrapes_total",
+                "Scrapes answered.",
+                [r.http.scrapes, r.udp.scrapes],
+            ),
+            (
+                "nexsuj_tracker_connects_total",
                 "UDP connects answered.",
                 [r.http.connects, r.udp.connects],
             ),
         ];
         for (name, help, [http, udp]) in counters {
-            let name = format!("nexsuj_tracker_{name}_total");
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-            let _ = writeln!(
-                out,
-                "{name}{{protocol=\"http\"}} {http}\n{name}{{protocol=\"udp\"}} {udp}"
-            );
+            let mut family = m.family(name, help, Kind::Counter);
+            family.sample(&[("protocol", "http")], http);
+            family.sample(&[("protocol", "udp")], udp);
         }
-        let name = "nexsuj_tracker_errors_total";
-        let _ = writeln!(
-            out,
-            "# HELP {name} Requests not answered normally, by protocol and kind."
+        let c = tracker.counters();
+        let mut errors = m.family(
+            "nexsuj_tracker_errors_total",
+            "Requests not answered normally, by protocol and kind.",
+            Kind::Counter,
         );
-        let _ = writeln!(out, "# TYPE {name} counter");
         for (proto, e) in [("http", &r.http.errors), ("udp", &r.udp.errors)] {
             let kinds = [
                 ("malformed", e.malformed),
@@ -250,10 +244,9 @@ impl ServerStats {
                 ("dropped", e.dropped),
             ];
             for (kind, v) in kinds {
-                let _ = writeln!(out, "{name}{{protocol=\"{proto}\",kind=\"{kind}\"}} {v}");
+                errors.sample(&[("protocol", proto), ("kind", kind)], v);
             }
         }
-        let c = tracker.counters();
         for (kind, v) in [
             ("backpressure", r.backpressure),
             ("capped_delta", r.capped_deltas),
@@ -261,15 +254,14 @@ impl ServerStats {
             ("early_no_credit", load(&c.early)),
             ("other_family_ignored", load(&c.other_family_ignored)),
         ] {
-            let _ = writeln!(out, "{name}{{protocol=\"any\",kind=\"{kind}\"}} {v}");
+            errors.sample(&[("protocol", "any"), ("kind", kind)], v);
         }
-        let _ = writeln!(
-            out,
-            "{name}{{protocol=\"http\",kind=\"metrics_denied\"}} {}",
-            load(&self.metrics_denied)
+        errors.sample(
+            &[("protocol", "http"), ("kind", "metrics_denied")],
+            load(&self.metrics_denied),
         );
-        self.connections.write_prometheus("nexsuj_http", &mut out);
-        out
+        self.connections.write_prometheus("nexsuj_http", &mut m);
+        m.finish()
     }
 }
 

@@ -5,7 +5,6 @@
 //! of an unknown page. "On loopback" is the client as resolved through the trusted proxies,
 //! as for the rate limits, not the socket: behind a proxy on this host every socket is.
 
-use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +13,7 @@ use axum::extract::State;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use http_server::prometheus::{CONTENT_TYPE as PROMETHEUS_TEXT, Exposition, Kind, Seconds};
 
 use super::AppState;
 use super::extract::ClientIp;
@@ -46,6 +46,15 @@ enum Value {
     Seconds(u64),
 }
 
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Self::Count(n) => n.fmt(f),
+            Self::Seconds(micros) => Seconds(micros).fmt(f),
+        }
+    }
+}
+
 /// Prometheus lines for the site.
 pub fn metrics_text(st: &AppState) -> String {
     let m = &st.flush_metrics;
@@ -58,121 +67,117 @@ pub fn metrics_text(st: &AppState) -> String {
         (
             "nexsuj_site_flushes_total",
             "Accounting flushes written.",
-            "counter",
+            Kind::Counter,
             count(&m.flushes),
         ),
         (
             "nexsuj_site_flush_rows_total",
             "(user, torrent) rows written.",
-            "counter",
+            Kind::Counter,
             count(&m.rows),
         ),
         (
             "nexsuj_site_flush_failures_total",
             "Flushes that failed and were kept for a retry.",
-            "counter",
+            Kind::Counter,
             count(&m.failures),
         ),
         (
             "nexsuj_site_flush_orphaned_total",
             "Entries dropped because their torrent was deleted.",
-            "counter",
+            Kind::Counter,
             count(&m.orphaned),
         ),
         (
             "nexsuj_site_flush_last_seconds",
             "Duration of the latest flush.",
-            "gauge",
+            Kind::Gauge,
             seconds(&m.last_micros),
         ),
         (
             "nexsuj_site_flush_max_seconds",
             "Duration of the longest flush.",
-            "gauge",
+            Kind::Gauge,
             seconds(&m.max_micros),
         ),
         (
             "nexsuj_site_flush_seconds_total",
             "Time spent writing flushes.",
-            "counter",
+            Kind::Counter,
             seconds(&m.total_micros),
         ),
         (
             "nexsuj_site_accounting_waiting",
             "Entries waiting for the next flush.",
-            "gauge",
+            Kind::Gauge,
             Value::Count(st.accumulator.len() as u64),
         ),
         (
             "nexsuj_site_users_cached",
             "Passkeys known to the tracker.",
-            "gauge",
+            Kind::Gauge,
             Value::Count(users as u64),
         ),
         (
             "nexsuj_site_torrents_registered",
             "Torrents known to the tracker.",
-            "gauge",
+            Kind::Gauge,
             Value::Count(torrents as u64),
         ),
         (
             "nexsuj_site_password_hashes_total",
             "Password hashes and verifications run.",
-            "counter",
+            Kind::Counter,
             count(&hashing.done),
         ),
         (
             "nexsuj_site_password_hashing_running",
             "Password hashes and verifications running now.",
-            "gauge",
+            Kind::Gauge,
             count(&hashing.running),
         ),
         (
             "nexsuj_site_password_hashing_peak",
             "Most password hashes and verifications that ran at once.",
-            "gauge",
+            Kind::Gauge,
             count(&hashing.peak),
         ),
         (
             "nexsuj_site_password_hashing_busy_total",
             "Logins and sign-ups refused (503) because max_concurrent_hashes were running.",
-            "counter",
+            Kind::Counter,
             count(&hashing.busy),
         ),
         (
             "nexsuj_site_uploads_busy_total",
             "Uploads refused (503) because max_concurrent_uploads were being read.",
-            "counter",
+            Kind::Counter,
             count(&r.uploads_busy),
         ),
         (
             "nexsuj_site_logins_limited_total",
             "Logins refused (429) by the per-account or per-address attempt limits.",
-            "counter",
+            Kind::Counter,
             count(&r.logins_limited),
         ),
         (
             "nexsuj_site_signup_codes_exhausted_total",
             "Sign-ups refused because the code expired, was used up or was never sent.",
-            "counter",
+            Kind::Counter,
             count(&r.codes_exhausted),
         ),
         (
             "nexsuj_site_metrics_denied_total",
             "Reads of /site/metrics refused (not loopback, no token).",
-            "counter",
+            Kind::Counter,
             count(&r.metrics_denied),
         ),
     ];
-    let mut s = String::new();
+    let mut page = Exposition::new();
     for (name, help, kind, v) in lines {
-        let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        let _ = match v {
-            Value::Count(n) => writeln!(s, "{name} {n}"),
-            Value::Seconds(micros) => writeln!(s, "{name} {}.{:06}", micros / 1_000_000, micros % 1_000_000),
-        };
+        page.family(name, help, kind).sample(&[], v);
     }
-    s
+    page.finish()
 }
 
 /// Whether a client may read the metrics: on loopback, or with the configured token.
@@ -200,9 +205,7 @@ pub async fn metrics(
         return ApiError::not_found("page").into_response();
     }
     let mut resp = metrics_text(&st).into_response();
-    resp.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4"),
-    );
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(PROMETHEUS_TEXT));
     resp
 }
