@@ -4,7 +4,6 @@ mod lifecycle;
 mod model;
 mod rules;
 mod sampling;
-mod speed;
 mod threads;
 
 use std::net::{Ipv6Addr, SocketAddr};
