@@ -10,6 +10,8 @@
 //! - [`torrent_file`]: upload rewrite (`private=1`, `source`) and download rewrite (personal
 //!   announce URL, BEP 12 list, `info` bytes verbatim).
 //! - [`admin`]: naming admins (the operator's `nexsuj admin grant EMAIL`).
+//! - [`domain`]: the rules of uploads, sign-ups and passkeys, as services the [`web`]
+//!   handlers call.
 //! - [`db`], [`auth`], [`mail`], [`web`], [`config`], [`error`]: the parts.
 //!
 //! ```
@@ -25,6 +27,7 @@ pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod flush;
 pub mod mail;

@@ -11,9 +11,10 @@ use serde_json::json;
 
 use super::AppState;
 use super::envelope::Envelope;
-use super::extract::{Fields, MaybeUser, check_csrf};
+use super::extract::{Fields, MaybeUser};
 use super::format;
-use super::pages::{AdminPage, Layout, OutlierView, error_page, redirect, render};
+use super::pages::{AdminPage, OutlierView};
+use super::respond::{Page, Responder};
 use crate::db::users::User;
 use crate::db::{stats, torrents, unix_now, users};
 use crate::error::ApiError;
@@ -33,10 +34,10 @@ pub async fn page(
     headers: HeaderMap,
     MaybeUser(user): MaybeUser,
 ) -> Response {
-    let admin = match require_admin(user.clone()) {
-        Ok(a) => a,
-        Err(e) => return error_page(&st, &headers, user.as_ref(), &e),
-    };
+    let r = Responder::page_only(&st, &headers, user.as_ref());
+    if let Err(e) = require_admin(user.clone()) {
+        return r.error(e);
+    }
     let since = unix_now().saturating_sub(i64::try_from(st.config.outlier_window_secs).unwrap_or(i64::MAX));
     let slack = i64::try_from(st.config.outlier_slack_bytes).unwrap_or(i64::MAX);
     let loaded = async {
@@ -46,9 +47,8 @@ pub async fn page(
     };
     let (list, outliers) = match loaded.await {
         Ok(x) => x,
-        Err(e) => return error_page(&st, &headers, Some(&admin), &e.into()),
+        Err(e) => return r.error(e.into()),
     };
-    let l = Layout::new(&st, &headers, Some(&admin), "Accounts");
     let outliers = outliers
         .into_iter()
         .map(|o| OutlierView {
@@ -58,16 +58,11 @@ pub async fn page(
             o,
         })
         .collect();
-    render(
-        &st,
-        &l,
-        StatusCode::OK,
-        &AdminPage {
-            l: l.clone(),
-            users: list,
-            outliers,
-        },
-    )
+    r.render(StatusCode::OK, "Accounts", |l| AdminPage {
+        l,
+        users: list,
+        outliers,
+    })
 }
 
 /// Runs an admin action: CSRF rule, admin check, then `action`; answers with a redirect to
@@ -84,8 +79,8 @@ where
     F: FnOnce(User) -> Fut,
     Fut: std::future::Future<Output = Result<serde_json::Value, ApiError>>,
 {
-    let html = match check_csrf(st, headers, f.get("csrf")) {
-        Ok(html) => html,
+    let r = match Responder::for_form(st, headers, user.as_ref(), f.get("csrf")) {
+        Ok(r) => r,
         Err(e) => return e.into_response(),
     };
     let result = match require_admin(user.clone()) {
@@ -93,10 +88,8 @@ where
         Err(e) => Err(e),
     };
     match result {
-        Ok(_) if html => redirect(&back, &[]),
-        Ok(body) => Envelope::ok(body).into_response(),
-        Err(e) if html => error_page(st, headers, user.as_ref(), &e),
-        Err(e) => e.into_response(),
+        Ok(body) => r.ok(Page::redirect(back), || Envelope::ok(body)),
+        Err(e) => r.error(e),
     }
 }
 

@@ -6,14 +6,15 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::json;
 
 use super::AppState;
 use super::envelope::Envelope;
 use super::extract::{CurrentUser, MaybeUser};
 use super::format;
-use super::pages::{IndexPage, Layout, TorrentPage, TorrentView, error_page, render};
+use super::pages::{IndexPage, TorrentPage, TorrentView};
+use super::respond::Responder;
 use crate::db::stats;
 use crate::db::torrents::{self, ListQuery, Sort, TorrentRow};
 use crate::error::ApiError;
@@ -110,15 +111,15 @@ pub async fn index(
     MaybeUser(user): MaybeUser,
     Query(p): Query<ListParams>,
 ) -> Response {
+    let r = Responder::page_only(&st, &headers, user.as_ref());
     let q = p.to_query(st.config.page_size);
     let found = match torrents::list(&st.db, &q).await {
         Ok(x) => x,
-        Err(e) => return error_page(&st, &headers, user.as_ref(), &e.into()),
+        Err(e) => return r.error(e.into()),
     };
     let per_page = i64::from(q.per_page.max(1));
-    let l = Layout::new(&st, &headers, user.as_ref(), "Torrents");
-    let page = IndexPage {
-        l: l.clone(),
+    r.render(StatusCode::OK, "Torrents", |l| IndexPage {
+        l,
         q: q.q.clone(),
         category: q.category.clone().unwrap_or_default(),
         sort: sort_name(q.sort).into(),
@@ -138,8 +139,7 @@ pub async fn index(
         prev: (q.page > 1).then(|| page_link(&q, q.page - 1)),
         next: found.has_next.then(|| page_link(&q, q.page + 1)),
         logged_in: user.is_some(),
-    };
-    render(&st, &l, StatusCode::OK, &page)
+    })
 }
 
 /// `GET /api/torrents`: the same list as JSON (logged in). `total` is exact when
@@ -204,19 +204,19 @@ pub async fn detail_page(
     MaybeUser(user): MaybeUser,
     Path(id): Path<i64>,
 ) -> Response {
+    let r = Responder::page_only(&st, &headers, user.as_ref());
     let d = match detail(&st, id, user.is_some()).await {
         Ok(d) => d,
-        Err(e) => return error_page(&st, &headers, user.as_ref(), &e),
+        Err(e) => return r.error(e),
     };
-    let l = Layout::new(&st, &headers, user.as_ref(), d.row.title.clone());
     let listed: Vec<(String, String)> = d
         .files
         .iter()
         .take(MAX_LISTED_FILES)
         .map(|(p, n)| (p.clone(), format::size(i64::try_from(*n).unwrap_or(i64::MAX))))
         .collect();
-    let page = TorrentPage {
-        l: l.clone(),
+    r.render(StatusCode::OK, d.row.title.clone(), |l| TorrentPage {
+        l,
         t: view(&d.row),
         description: d.description,
         more_files: d.files.len().saturating_sub(listed.len()),
@@ -228,8 +228,7 @@ pub async fn detail_page(
         completed: d.row.completed,
         seeding: d.seeding,
         is_admin: user.as_ref().is_some_and(|u| u.is_admin),
-    };
-    render(&st, &l, StatusCode::OK, &page)
+    })
 }
 
 /// `GET /api/torrents/{id}` (logged in).
@@ -256,10 +255,5 @@ pub async fn not_found(
     headers: HeaderMap,
     MaybeUser(user): MaybeUser,
 ) -> Response {
-    let e = ApiError::not_found("page");
-    if super::extract::wants_html(&headers) {
-        error_page(&st, &headers, user.as_ref(), &e)
-    } else {
-        e.into_response()
-    }
+    Responder::for_get(&st, &headers, user.as_ref()).error(ApiError::not_found("page"))
 }

@@ -18,21 +18,17 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::AppState;
 use super::envelope::Envelope;
-use super::extract::{MaybeUser, check_csrf, from_browser, wants_html};
+use super::extract::{MaybeUser, check_csrf, from_browser};
 use super::metrics::Refusals;
-use super::pages::{Layout, UploadPage, error_page, redirect, render};
+use super::pages::UploadPage;
+use super::respond::{Format, Page, Responder};
 use crate::auth::csrf;
-use crate::db::{is_unique_violation, torrents};
-use crate::error::{ApiError, SiteError};
-use crate::policy::{TorrentEntry, parse_info_hash};
-use crate::torrent_file::{content_disposition, download_bytes, prepare_upload};
+use crate::db::torrents;
+use crate::domain::passkey::{Passkeys, announce_urls};
+use crate::domain::upload::{UploadError, UploadRequest, Uploads};
+use crate::error::ApiError;
+use crate::torrent_file::{content_disposition, download_bytes};
 
-/// Longest title.
-pub const MAX_TITLE: usize = 200;
-/// Longest description in bytes.
-pub const MAX_DESCRIPTION: usize = 64 << 10;
-/// Most labels, and the longest label.
-pub const MAX_LABELS: (usize, usize) = (10, 32);
 /// The header that may carry an upload's CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Seconds a client refused for want of an upload slot is asked to wait.
@@ -44,31 +40,29 @@ pub async fn upload_page(
     headers: HeaderMap,
     MaybeUser(user): MaybeUser,
 ) -> Response {
-    let Some(user) = user else {
-        return redirect("/login", &[]);
-    };
-    let l = Layout::new(&st, &headers, Some(&user), "Upload");
-    let page = UploadPage {
-        l: l.clone(),
-        error: String::new(),
+    let r = Responder::page_only(&st, &headers, user.as_ref());
+    match &user {
+        Some(_) => upload_form(&st, &r, StatusCode::OK, String::new()),
+        None => r.login_first(),
+    }
+}
+
+/// The upload form, with `error` shown.
+fn upload_form(st: &AppState, r: &Responder<'_>, status: StatusCode, error: String) -> Response {
+    r.render(status, "Upload", |l| UploadPage {
+        l,
+        error,
         categories: st.config.categories.clone(),
-    };
-    render(&st, &l, StatusCode::OK, &page)
+    })
 }
 
-/// The fields of an upload.
-#[derive(Debug, Default)]
-struct UploadForm {
-    torrent: Option<Vec<u8>>,
-    title: String,
-    category: String,
-    labels: String,
-    description: String,
-    csrf: Option<String>,
-}
-
-async fn read_form(mut mp: Multipart, max_torrent: usize) -> Result<UploadForm, ApiError> {
-    let mut form = UploadForm::default();
+/// Reads the fields of an upload; a file larger than `max_torrent` is refused unread.
+async fn read_form(
+    mut mp: Multipart,
+    max_torrent: usize,
+) -> Result<(UploadRequest, Option<String>), ApiError> {
+    let mut form = UploadRequest::default();
+    let mut csrf = None;
     let unreadable = |_| ApiError::bad_request("the upload could not be read (too large or cut short)");
     while let Some(field) = mp.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or("").to_owned();
@@ -87,35 +81,32 @@ async fn read_form(mut mp: Multipart, max_torrent: usize) -> Result<UploadForm, 
             "type" => form.category = text(),
             "labels" => form.labels = text(),
             "description" => form.description = String::from_utf8_lossy(&bytes).into_owned(),
-            "csrf" => form.csrf = Some(text()),
+            "csrf" => csrf = Some(text()),
             _ => {}
         }
     }
-    Ok(form)
+    Ok((form, csrf))
 }
 
-fn clean_labels(raw: &str) -> Result<String, ApiError> {
-    let labels: Vec<String> = raw
-        .split(',')
-        .map(|l| l.trim().to_lowercase())
-        .filter(|l| !l.is_empty())
-        .collect();
-    if labels.len() > MAX_LABELS.0 || labels.iter().any(|l| l.chars().count() > MAX_LABELS.1) {
-        return Err(ApiError::field(
-            "labels",
-            format!(
-                "at most {} labels of at most {} characters",
-                MAX_LABELS.0, MAX_LABELS.1
-            ),
-        ));
-    }
-    let mut unique = Vec::new();
-    for l in labels {
-        if !unique.contains(&l) {
-            unique.push(l);
+impl From<UploadError> for ApiError {
+    fn from(e: UploadError) -> Self {
+        let message = e.to_string();
+        match e {
+            UploadError::TooMany => Self::too_many(message),
+            UploadError::MissingTorrent | UploadError::InvalidTorrent { .. } => {
+                Self::field("torrent", message)
+            }
+            UploadError::UnknownCategory { .. } => Self::field("type", message),
+            UploadError::TitleTooLong => Self::field("title", message),
+            UploadError::DescriptionTooLong => Self::field("description", message),
+            UploadError::BadLabels => Self::field("labels", message),
+            UploadError::Duplicate { id } => Self {
+                id: Some(id),
+                ..Self::field("torrent", message).status(StatusCode::CONFLICT)
+            },
+            UploadError::Internal(e) => e.into(),
         }
     }
-    Ok(unique.join(","))
 }
 
 /// The CSRF token of a browser's upload form, which must be its first field: read alone, and
@@ -141,13 +132,13 @@ async fn first_field_token(mp: &mut Multipart) -> Result<String, ApiError> {
 }
 
 /// Checks the CSRF token (before the body is read), takes an upload slot, then reads the
-/// form; returns whether the reply is a page, the form and the slot (held until the
-/// upload is stored).
+/// form; returns the reply's format, the form and the slot (held until the upload is
+/// stored).
 async fn receive(
     st: &AppState,
     headers: &HeaderMap,
     mut mp: Multipart,
-) -> Result<(bool, UploadForm, OwnedSemaphorePermit), ApiError> {
+) -> Result<(Format, UploadRequest, OwnedSemaphorePermit), ApiError> {
     let mut token = headers
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -157,7 +148,10 @@ async fn receive(
     if token.is_none() && from_browser(headers) {
         token = Some(first_field_token(&mut mp).await?);
     }
-    let mut html = check_csrf(st, headers, token.as_deref())? && !from_header;
+    let mut format = check_csrf(st, headers, token.as_deref())?;
+    if from_header {
+        format = Format::Json;
+    }
     let Ok(slot) = st.limits.uploads.clone().try_acquire_owned() else {
         Refusals::count(&st.refusals.uploads_busy);
         return Err(ApiError::busy(
@@ -165,12 +159,12 @@ async fn receive(
             UPLOAD_RETRY_SECS,
         ));
     };
-    let form = read_form(mp, st.config.max_torrent_bytes).await?;
+    let (form, form_token) = read_form(mp, st.config.max_torrent_bytes).await?;
     // A script that put the token among its fields asked for the form's replies.
-    if token.is_none() && form.csrf.is_some() {
-        html = check_csrf(st, headers, form.csrf.as_deref())?;
+    if token.is_none() && form_token.is_some() {
+        format = check_csrf(st, headers, form_token.as_deref())?;
     }
-    Ok((html, form, slot))
+    Ok((format, form, slot))
 }
 
 /// `POST /upload/torrent`.
@@ -181,123 +175,26 @@ pub async fn upload(
     mp: Multipart,
 ) -> Response {
     let Some(user) = user else {
-        return if from_browser(&headers) {
-            redirect("/login", &[])
-        } else {
-            ApiError::unauthorized().into_response()
-        };
+        return Responder::new(&st, &headers, None, Format::of_post(&headers)).login_first();
     };
-    let (html, form, _slot) = match receive(&st, &headers, mp).await {
+    let (format, form, _slot) = match receive(&st, &headers, mp).await {
         Ok(x) => x,
         Err(e) => return e.into_response(),
     };
-    match store(&st, user.id, form).await {
-        Ok((id, _)) if html => redirect(&format!("/torrent/{id}"), &[]),
-        Ok((id, hash)) => Envelope::ok(json!({ "id": id, "infoHash": hash }))
-            .message("uploaded")
-            .into_response(),
-        Err(e) if html => {
-            let l = Layout::new(&st, &headers, Some(&user), "Upload");
-            let page = UploadPage {
-                l: l.clone(),
-                error: e.message.clone(),
-                categories: st.config.categories.clone(),
-            };
-            render(&st, &l, e.status, &page)
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn store(st: &AppState, uploader: i64, form: UploadForm) -> Result<(i64, String), ApiError> {
-    if !st.limits.upload_user.hit(&uploader.to_string()) {
-        return Err(ApiError::too_many("too many uploads; wait a while"));
-    }
-    let bytes = form
-        .torrent
-        .ok_or_else(|| ApiError::field("torrent", "torrent is required"))?;
-    let category = if form.category.is_empty() {
-        "other".to_owned()
-    } else {
-        form.category.to_lowercase()
+    let uploads = Uploads {
+        db: &st.db,
+        policy: &st.policy,
+        per_user: &st.limits.upload_user,
+        categories: &st.config.categories,
+        source: &st.config.name,
     };
-    if !st
-        .config
-        .categories
-        .iter()
-        .any(|c| c.eq_ignore_ascii_case(&category))
-    {
-        return Err(ApiError::field(
-            "type",
-            format!("type must be one of: {}", st.config.categories.join(", ")),
-        ));
+    let r = Responder::new(&st, &headers, Some(&user), format);
+    match uploads.upload(user.id, form).await {
+        Ok(up) => r.ok(Page::redirect(format!("/torrent/{}", up.id)), || {
+            Envelope::ok(json!({ "id": up.id, "infoHash": up.info_hash })).message("uploaded")
+        }),
+        Err(e) => r.form_error(e.into(), |e| upload_form(&st, &r, e.status, e.message.clone())),
     }
-    if form.title.chars().count() > MAX_TITLE {
-        return Err(ApiError::field(
-            "title",
-            format!("title must have at most {MAX_TITLE} characters"),
-        ));
-    }
-    if form.description.len() > MAX_DESCRIPTION {
-        return Err(ApiError::field(
-            "description",
-            "description is longer than 64 KiB",
-        ));
-    }
-    let labels = clean_labels(&form.labels)?;
-    let site = st.config.name.clone();
-    let prepared = tokio::task::spawn_blocking(move || prepare_upload(&bytes, &site))
-        .await
-        .map_err(|e| SiteError::Task(e.to_string()))??;
-    let duplicate = |id: i64| {
-        let mut e = ApiError::field("torrent", "this torrent is already here").status(StatusCode::CONFLICT);
-        e.id = Some(id);
-        e
-    };
-    if let Some(id) = torrents::id_by_hash(&st.db, &prepared.info_hash).await? {
-        return Err(duplicate(id));
-    }
-    let title = if form.title.is_empty() {
-        prepared.name.clone()
-    } else {
-        form.title
-    };
-    let files_json = serde_json::to_string(&prepared.files).unwrap_or_else(|_| "[]".into());
-    let new = torrents::NewTorrent {
-        info_hash: &prepared.info_hash,
-        info: &prepared.info,
-        name: &prepared.name,
-        title: &title,
-        category: &category,
-        labels: &labels,
-        description: &form.description,
-        size: prepared.size,
-        files_json: &files_json,
-        file_count: prepared.files.len(),
-        uploader_id: uploader,
-    };
-    let id = match torrents::insert(&st.db, &new).await {
-        Ok(id) => id,
-        Err(SiteError::Database(e)) if is_unique_violation(&e) => {
-            let id = torrents::id_by_hash(&st.db, &prepared.info_hash)
-                .await?
-                .unwrap_or(0);
-            return Err(duplicate(id));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if let Some(h) = parse_info_hash(&prepared.info_hash) {
-        st.policy.set_torrent(
-            h,
-            TorrentEntry {
-                id,
-                freeleech: false,
-                double_upload: false,
-            },
-        );
-    }
-    tracing::info!(torrent = id, uploader, size = prepared.size, "torrent uploaded");
-    Ok((id, prepared.info_hash))
 }
 
 /// Query of `GET /download/torrent`.
@@ -309,18 +206,6 @@ pub struct DownloadQuery {
     passkey: Option<String>,
 }
 
-/// The user's personal announce URLs: `announce` and the BEP 12 list.
-pub fn announce_urls(st: &AppState, passkey: &str) -> (String, Vec<String>) {
-    let http = format!("{}/announce?auth_key={passkey}", st.config.base());
-    let mut list = vec![http.clone()];
-    let udp = st.config.udp_announce_url.trim();
-    if !udp.is_empty() {
-        let sep = if udp.contains('?') { '&' } else { '?' };
-        list.push(format!("{udp}{sep}auth_key={passkey}"));
-    }
-    (http, list)
-}
-
 /// `GET /download/torrent?id=N`.
 pub async fn download(
     State(st): State<Arc<AppState>>,
@@ -328,39 +213,22 @@ pub async fn download(
     MaybeUser(user): MaybeUser,
     Query(q): Query<DownloadQuery>,
 ) -> Response {
-    let html = wants_html(&headers);
-    let passkey = match (&user, q.passkey.as_deref()) {
-        (Some(u), _) => Some(u.passkey.clone()),
-        (None, Some(pk)) => match st.policy.user(pk) {
-            Some((_, false)) => Some(pk.to_owned()),
-            _ => return ApiError::forbidden("unknown or disabled passkey").into_response(),
-        },
-        (None, None) => None,
+    let r = Responder::for_get(&st, &headers, user.as_ref());
+    let passkeys = Passkeys {
+        db: &st.db,
+        policy: &st.policy,
     };
-    let Some(passkey) = passkey else {
-        return if html {
-            redirect("/login", &[])
-        } else {
-            ApiError::unauthorized().into_response()
-        };
+    let passkey = match passkeys.of_download(user.as_ref(), q.passkey.as_deref()) {
+        Ok(Some(pk)) => pk,
+        Ok(None) => return r.login_first(),
+        // A feed reader's refusal: never a page.
+        Err(e) => return ApiError::from(e).into_response(),
     };
-    let result = async {
-        let id: i64 =
-            q.id.as_deref()
-                .and_then(|s| s.trim().parse().ok())
-                .ok_or_else(|| ApiError::field("id", "id must be a torrent id"))?;
-        let (info, name) = torrents::info_bytes(&st.db, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("torrent"))?;
-        Ok::<_, ApiError>((info, name))
-    }
-    .await;
-    let (info, name) = match result {
+    let (info, name) = match stored_info(&st, q.id.as_deref()).await {
         Ok(x) => x,
-        Err(e) if html => return error_page(&st, &headers, user.as_ref(), &e),
-        Err(e) => return e.into_response(),
+        Err(e) => return r.error(e),
     };
-    let (announce, list) = announce_urls(&st, &passkey);
+    let (announce, list) = announce_urls(st.config.base(), &st.config.udp_announce_url, &passkey);
     let body = download_bytes(&info, &announce, &list);
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();
@@ -369,4 +237,14 @@ pub async fn download(
         h.insert(CONTENT_DISPOSITION, v);
     }
     resp
+}
+
+/// The stored `info` bytes and name of the torrent with id `id`.
+async fn stored_info(st: &AppState, id: Option<&str>) -> Result<(Vec<u8>, String), ApiError> {
+    let id: i64 = id
+        .and_then(|s| s.trim().parse().ok())
+        .ok_or_else(|| ApiError::field("id", "id must be a torrent id"))?;
+    torrents::info_bytes(&st.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("torrent"))
 }

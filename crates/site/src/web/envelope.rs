@@ -1,7 +1,7 @@
 //! The seed's JSON envelope `{code, message, body}`: `code` mirrors the HTTP status.
 
 use axum::Json;
-use axum::http::header::RETRY_AFTER;
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -15,6 +15,7 @@ pub struct Envelope {
     status: StatusCode,
     message: String,
     body: Value,
+    cookies: Vec<String>,
 }
 
 impl Envelope {
@@ -24,6 +25,7 @@ impl Envelope {
             status: StatusCode::OK,
             message: "ok".into(),
             body: serde_json::to_value(body).unwrap_or(Value::Null),
+            cookies: Vec::new(),
         }
     }
 
@@ -37,12 +39,24 @@ impl Envelope {
         self.message = message.into();
         self
     }
+
+    /// Sets a cookie (a `Set-Cookie` value) with the reply.
+    pub fn cookie(mut self, cookie: String) -> Self {
+        self.cookies.push(cookie);
+        self
+    }
 }
 
 impl IntoResponse for Envelope {
     fn into_response(self) -> Response {
         let body = json!({ "code": self.status.as_u16(), "message": self.message, "body": self.body });
-        (self.status, Json(body)).into_response()
+        let mut resp = (self.status, Json(body)).into_response();
+        for c in self.cookies {
+            if let Ok(v) = HeaderValue::from_str(&c) {
+                resp.headers_mut().append(SET_COOKIE, v);
+            }
+        }
+        resp
     }
 }
 

@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 
 use super::AppState;
+use super::respond::Format;
 use crate::auth::csrf;
 use crate::auth::secret::sha256_hex;
 use crate::db::{sessions, users};
@@ -112,12 +113,14 @@ impl Fields {
             .ok_or_else(|| ApiError::field(name, format!("{name} is required")))
     }
 
-    /// A field as it was sent (passwords are not trimmed).
+    /// A field as it was sent (passwords are not trimmed); empty counts as missing.
+    pub fn untrimmed(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str).filter(|s| !s.is_empty())
+    }
+
+    /// A required field as it was sent.
     pub fn raw(&self, name: &'static str) -> Result<&str, ApiError> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .filter(|s| !s.is_empty())
+        self.untrimmed(name)
             .ok_or_else(|| ApiError::field(name, format!("{name} is required")))
     }
 }
@@ -164,14 +167,14 @@ pub fn from_browser(headers: &HeaderMap) -> bool {
 }
 
 /// The CSRF rule for a state-changing request. A form carries a token, which must match the
-/// nonce cookie: then the reply is HTML (`Ok(true)`). A browser request without a token is
-/// refused. A non-browser request without a token is an API call (`Ok(false)`).
-pub fn check_csrf(state: &AppState, headers: &HeaderMap, token: Option<&str>) -> Result<bool, ApiError> {
+/// nonce cookie: then the reply is HTML. A browser request without a token is refused. A
+/// non-browser request without a token is an API call, answered in JSON.
+pub fn check_csrf(state: &AppState, headers: &HeaderMap, token: Option<&str>) -> Result<Format, ApiError> {
     match token {
         Some(t) => {
             let nonce = cookie(headers, csrf::COOKIE).unwrap_or("");
             if state.csrf.verify(nonce, t) {
-                Ok(true)
+                Ok(Format::Html)
             } else {
                 Err(ApiError::forbidden(
                     "the form has expired; reload the page and try again",
@@ -179,7 +182,7 @@ pub fn check_csrf(state: &AppState, headers: &HeaderMap, token: Option<&str>) ->
             }
         }
         None if from_browser(headers) => Err(ApiError::forbidden("missing CSRF token")),
-        None => Ok(false),
+        None => Ok(Format::Json),
     }
 }
 

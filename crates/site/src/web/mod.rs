@@ -8,7 +8,11 @@
 //! - [`admin`] — moderation.
 //! - [`rss`] — the feed.
 //! - [`metrics`] — `/site/metrics` and the refusal counters.
+//! - [`respond`] — the one place where a reply's form (page or JSON) is chosen.
 //! - [`extract`], [`envelope`], [`pages`], [`format`](mod@format): plumbing shared by the handlers.
+//!
+//! The rules of uploads, sign-ups and passkeys are in [`crate::domain`]; the handlers here
+//! read a request, call a service and answer through a [`respond::Responder`].
 
 pub mod accounts;
 pub mod admin;
@@ -20,6 +24,7 @@ pub mod format;
 pub mod metrics;
 pub mod pages;
 pub mod profile;
+pub mod respond;
 pub mod rss;
 pub mod session;
 

@@ -118,20 +118,6 @@ pub struct MessagePage {
     pub link_text: String,
 }
 
-/// An error as a page, for browsers.
-pub fn error_page(state: &AppState, headers: &HeaderMap, user: Option<&User>, e: &ApiError) -> Response {
-    let l = Layout::new(state, headers, user, "Error");
-    let page = MessagePage {
-        heading: e.status.canonical_reason().unwrap_or("Error").to_owned(),
-        text: e.message.clone(),
-        is_error: true,
-        link: "/".into(),
-        link_text: "Back to the torrents".into(),
-        l: l.clone(),
-    };
-    render(state, &l, e.status, &page)
-}
-
 /// The login form.
 #[derive(Template)]
 #[template(path = "login.html")]

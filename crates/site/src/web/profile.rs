@@ -1,21 +1,23 @@
 //! Profiles (`GET /user/{id}`, `GET /api/profile`, `GET /api/users/{id}`): traffic, ratio,
-//! seeding and leeching now, snatches; and the passkey reset (`POST /passkey/reset`).
+//! seeding and leeching now, snatches; and the passkey reset (`POST /passkey/reset`, the
+//! rules of [`crate::domain::passkey`]).
 
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::json;
 
 use super::AppState;
 use super::envelope::Envelope;
-use super::extract::{CurrentUser, Fields, MaybeUser, check_csrf};
+use super::extract::{CurrentUser, Fields, MaybeUser};
 use super::format;
-use super::pages::{Layout, ProfilePage, error_page, redirect, render};
-use crate::auth::secret::new_passkey;
+use super::pages::ProfilePage;
+use super::respond::{Page, Responder};
 use crate::db::stats::{self, Activity, UserTorrent};
 use crate::db::users::{self, User};
+use crate::domain::passkey::{PasskeyError, Passkeys};
 use crate::error::ApiError;
 
 async fn load(st: &AppState, id: i64) -> Result<(User, Activity, Vec<UserTorrent>), ApiError> {
@@ -43,17 +45,17 @@ pub async fn page(
     Path(id): Path<i64>,
     Query(q): Query<ProfileQuery>,
 ) -> Response {
-    let Some(viewer) = viewer else {
-        return redirect("/login", &[]);
+    let r = Responder::page_only(&st, &headers, viewer.as_ref());
+    let Some(viewer) = &viewer else {
+        return r.login_first();
     };
     let (u, activity, history) = match load(&st, id).await {
         Ok(x) => x,
-        Err(e) => return error_page(&st, &headers, Some(&viewer), &e),
+        Err(e) => return r.error(e),
     };
-    let l = Layout::new(&st, &headers, Some(&viewer), u.nick.clone());
     let own = viewer.id == u.id;
-    let page = ProfilePage {
-        l: l.clone(),
+    r.render(StatusCode::OK, u.nick.clone(), |l| ProfilePage {
+        l,
         uploaded: format::size(u.uploaded),
         downloaded: format::size(u.downloaded),
         ratio: format::ratio(u.uploaded, u.downloaded),
@@ -80,8 +82,7 @@ pub async fn page(
             })
             .collect(),
         u,
-    };
-    render(&st, &l, StatusCode::OK, &page)
+    })
 }
 
 fn profile_json(u: &User, activity: Activity, history: &[UserTorrent], own: bool) -> serde_json::Value {
@@ -132,28 +133,26 @@ pub async fn reset_passkey(
     headers: HeaderMap,
     MaybeUser(user): MaybeUser,
     f: Fields,
-) -> Response {
-    let html = match check_csrf(&st, &headers, f.get("csrf")) {
-        Ok(html) => html,
-        Err(e) => return e.into_response(),
+) -> Result<Response, ApiError> {
+    let r = Responder::for_form(&st, &headers, user.as_ref(), f.get("csrf"))?;
+    let user = user.as_ref().ok_or_else(ApiError::unauthorized)?;
+    let passkeys = Passkeys {
+        db: &st.db,
+        policy: &st.policy,
     };
-    let Some(user) = user else {
-        return ApiError::unauthorized().into_response();
-    };
-    let result = async {
-        let passkey = new_passkey()?;
-        users::set_passkey(&st.db, user.id, &passkey).await?;
-        st.policy
-            .set_user(user.id, &passkey, user.disabled, Some(&user.passkey));
-        Ok::<_, ApiError>(passkey)
-    }
-    .await;
-    match result {
-        Ok(_) if html => redirect(&format!("/user/{}?reset=1", user.id), &[]),
-        Ok(pk) => Envelope::ok(json!({ "authKey": pk }))
-            .message("passkey reset")
-            .into_response(),
-        Err(e) if html => error_page(&st, &headers, Some(&user), &e),
-        Err(e) => e.into_response(),
+    Ok(match passkeys.reset(user).await {
+        Ok(pk) => r.ok(Page::redirect(format!("/user/{}?reset=1", user.id)), || {
+            Envelope::ok(json!({ "authKey": pk })).message("passkey reset")
+        }),
+        Err(e) => r.error(e.into()),
+    })
+}
+
+impl From<PasskeyError> for ApiError {
+    fn from(e: PasskeyError) -> Self {
+        match e {
+            PasskeyError::Refused => Self::forbidden(e.to_string()),
+            PasskeyError::Internal(e) => e.into(),
+        }
     }
 }

@@ -10,16 +10,16 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::AppState;
 use super::accounts::hashing_busy;
-use super::envelope::{Envelope, with_retry_after};
-use super::extract::{ClientIp, Fields, MaybeUser, SESSION_COOKIE, check_csrf, cookie, set_cookie};
+use super::envelope::Envelope;
+use super::extract::{ClientIp, Fields, MaybeUser, SESSION_COOKIE, cookie, set_cookie};
 use super::metrics::Refusals;
-use super::pages::{Layout, LoginPage, LogoutPage, redirect, render};
+use super::pages::{LoginPage, LogoutPage};
+use super::respond::{Page, Responder};
 use crate::auth::secret::{new_token, sha256_hex};
 use crate::db::{sessions, users};
 use crate::error::ApiError;
@@ -38,19 +38,29 @@ pub async fn login_page(
     MaybeUser(user): MaybeUser,
     Query(q): Query<LoginQuery>,
 ) -> Response {
-    let l = Layout::new(&st, &headers, user.as_ref(), "Log in");
     let notice = if q.created.is_some() {
         "Your account is ready: log in."
     } else {
         ""
     };
-    let page = LoginPage {
-        l: l.clone(),
-        error: String::new(),
-        notice: notice.into(),
-        email: String::new(),
-    };
-    render(&st, &l, StatusCode::OK, &page)
+    let r = Responder::page_only(&st, &headers, user.as_ref());
+    login_form(&r, String::new(), notice.into(), String::new(), StatusCode::OK)
+}
+
+/// The login form with `error` or `notice` shown and `email` filled in.
+fn login_form(
+    r: &Responder<'_>,
+    error: String,
+    notice: String,
+    email: String,
+    status: StatusCode,
+) -> Response {
+    r.render(status, "Log in", |l| LoginPage {
+        l,
+        error,
+        notice,
+        email,
+    })
 }
 
 /// `POST /login`: `email, pwd`; sets the session cookie.
@@ -59,33 +69,17 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     f: Fields,
-) -> Response {
-    let html = match check_csrf(&st, &headers, f.get("csrf")) {
-        Ok(html) => html,
-        Err(e) => return e.into_response(),
-    };
-    match authenticate(&st, ip, &f).await {
-        Ok(c) if html => redirect("/", &[c]),
-        Ok(c) => {
-            let mut resp = Envelope::empty().message("logged in").into_response();
-            if let Ok(v) = c.parse() {
-                resp.headers_mut().append(SET_COOKIE, v);
-            }
-            resp
-        }
-        Err(e) if html => {
-            let l = Layout::new(&st, &headers, None, "Log in");
+) -> Result<Response, ApiError> {
+    let r = Responder::for_form(&st, &headers, None, f.get("csrf"))?;
+    Ok(match authenticate(&st, ip, &f).await {
+        Ok(c) => r.ok(Page::redirect_setting("/", c.clone()), || {
+            Envelope::empty().message("logged in").cookie(c)
+        }),
+        Err(e) => r.form_error(e, |e| {
             let email = f.get("email").unwrap_or("").to_owned();
-            let page = LoginPage {
-                l: l.clone(),
-                error: e.message.clone(),
-                notice: String::new(),
-                email,
-            };
-            with_retry_after(render(&st, &l, e.status, &page), e.retry_after)
-        }
-        Err(e) => e.into_response(),
-    }
+            login_form(&r, e.message.clone(), String::new(), email, e.status)
+        }),
+    })
 }
 
 /// Counts a login attempt against the client and the account; false (nothing counted) if
@@ -153,28 +147,22 @@ pub async fn logout_page(
     headers: HeaderMap,
     MaybeUser(user): MaybeUser,
 ) -> Response {
-    let l = Layout::new(&st, &headers, user.as_ref(), "Log out");
-    render(&st, &l, StatusCode::OK, &LogoutPage { l: l.clone() })
+    let r = Responder::page_only(&st, &headers, user.as_ref());
+    r.render(StatusCode::OK, "Log out", |l| LogoutPage { l })
 }
 
 /// `POST /logout`: ends the session (a form needs its CSRF token).
-pub async fn logout(State(st): State<Arc<AppState>>, headers: HeaderMap, f: Fields) -> Response {
-    let html = match check_csrf(&st, &headers, f.get("csrf")) {
-        Ok(html) => html,
-        Err(e) => return e.into_response(),
-    };
+pub async fn logout(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    f: Fields,
+) -> Result<Response, ApiError> {
+    let r = Responder::for_form(&st, &headers, None, f.get("csrf"))?;
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        if let Err(e) = sessions::delete(&st.db, &sha256_hex(token)).await {
-            return ApiError::from(e).into_response();
-        }
+        sessions::delete(&st.db, &sha256_hex(token)).await?;
     }
     let clear = set_cookie(SESSION_COOKIE, "", 0, st.config.secure_cookies());
-    if html {
-        return redirect("/", &[clear]);
-    }
-    let mut resp = Envelope::empty().message("logged out").into_response();
-    if let Ok(v) = clear.parse() {
-        resp.headers_mut().append(SET_COOKIE, v);
-    }
-    resp
+    Ok(r.ok(Page::redirect_setting("/", clear.clone()), || {
+        Envelope::empty().message("logged out").cookie(clear)
+    }))
 }

@@ -29,7 +29,22 @@ pub enum Backend {
     Postgres,
 }
 
-/// Runs a test body on SQLite, and on PostgreSQL when `NEXSUJ_TEST_PG` is set.
+/// The message of a PostgreSQL run skipped for want of a server.
+pub const PG_SKIPPED: &str = "skipped: NEXSUJ_TEST_PG not set";
+
+/// The PostgreSQL server's URL, or `None` after saying (on stderr, which
+/// `cargo test -- --nocapture` shows) that the test `name` skips its PostgreSQL run: libtest
+/// has no "skipped" outcome, and a silent pass would look like a PostgreSQL run.
+pub fn postgres_or_skip(name: &str) -> Option<String> {
+    let url = std::env::var("NEXSUJ_TEST_PG").ok();
+    if url.is_none() {
+        eprintln!("{name}: {PG_SKIPPED}");
+    }
+    url
+}
+
+/// Runs a test body on SQLite, and on PostgreSQL when `NEXSUJ_TEST_PG` is set (saying
+/// [`PG_SKIPPED`] otherwise).
 #[macro_export]
 macro_rules! both {
     ($name:ident, |$t:ident| $body:block) => {
@@ -47,8 +62,7 @@ macro_rules! both {
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if std::env::var("NEXSUJ_TEST_PG").is_err() {
-                    eprintln!("NEXSUJ_TEST_PG is not set: PostgreSQL run skipped");
+                if $crate::support::postgres_or_skip(module_path!()).is_none() {
                     return;
                 }
                 let site = $crate::support::TestSite::new($crate::support::Backend::Postgres).await;
