@@ -290,7 +290,7 @@ mod tests {
     #[tokio::test]
     async fn upgrade_postgres() {
         let Ok(url) = std::env::var("NEXSUJ_TEST_PG") else {
-            eprintln!("NEXSUJ_TEST_PG is not set: PostgreSQL run skipped");
+            eprintln!("db::tests::upgrade_postgres: skipped: NEXSUJ_TEST_PG not set");
             return;
         };
         let schema = format!("m{}_{}", std::process::id(), unix_now() % 100_000);
