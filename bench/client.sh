@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Benchmark, not a test: how fast leechers download a 1 GiB file from a libtorrent seeder on loopback (TCP only,
-# seed_mode, warmed up by a throwaway leecher), and how a nexsuj seeder serves a swarm of 4 nexsuj leechers.
+# seed_mode, warmed up by a throwaway leecher); the same-program pairs nexsuj -> nexsuj and libtorrent -> libtorrent;
+# and how a nexsuj seeder serves a swarm of 4 nexsuj leechers.
+#
+# Why the pairs: from a libtorrent seeder every leecher finishes in about the same time, because the seeder is the
+# limit (one libtorrent seeder serves ~250-300 MB/s here). A pair shows what an engine does on both ends.
 #
 #   bash bench/client.sh      # env: SIZE (default 1G, as `head -c` takes it), PIECE (default 1MiB), RUNS (default 3),
-#                             #      NEXSUJ (default target/release/nexsuj), RQBIT (default: rqbit on PATH, else
+#                             #      NEXSUJ (default $CARGO_TARGET_DIR/release/nexsuj), RQBIT (default: rqbit on PATH, else
 #                             #      /var/tmp/nexsuj-tools/rqbit/bin/rqbit, installed there with `cargo install`)
 #
 # Leechers in turn (RUNS rounds of nexsuj, rqbit, libtorrent, so that drift hits all alike). For each: median wall
@@ -15,7 +19,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 size=${SIZE:-1G}
 runs=${RUNS:-3}
 piece=${PIECE:-1MiB}
-nexsuj=${NEXSUJ:-$repo/target/release/nexsuj}
+nexsuj=${NEXSUJ:-${CARGO_TARGET_DIR:-/var/tmp/nexsuj-target}/release/nexsuj}
 [[ $nexsuj == /* ]] || nexsuj=$PWD/$nexsuj
 tools=/var/tmp/nexsuj-tools
 rqbit=${RQBIT:-$(command -v rqbit || echo "$tools/rqbit/bin/rqbit")}
@@ -118,13 +122,34 @@ for name in nexsuj rqbit libtorrent; do
         "$(echo "${cpu[$name]} / $gib" | bc -l)" "$(echo "${wall[$name]} / ${wall[nexsuj]}" | bc -l)"
 done
 
-# A swarm: one nexsuj seeder, 4 nexsuj leechers that also know each other.
+# Same-program pairs: a nexsuj seeder for nexsuj leechers (libtorrent -> libtorrent is the libtorrent row above).
 kill "${pids[0]}" 2>/dev/null || true
 seed_port=$(free_port)
 "$nexsuj" seed "$tmp/data.torrent" "$tmp/seed" --no-trackers --listen 127.0.0.1 --port "$seed_port" \
     >"$tmp/nseed.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do grep -q "pieces verified" "$tmp/nseed.log" && break; sleep 0.1; done
+pair_cmd() { # port
+    echo "$nexsuj download $tmp/data.torrent -o $tmp/out --no-trackers --peer 127.0.0.1:$seed_port --listen 127.0.0.1 --port $1"
+}
+for ((round = 1; round <= runs; round++)); do
+    rm -rf "$tmp/out" && mkdir -p "$tmp/out"
+    cmd=$(pair_cmd "$(free_port)")
+    echo "-- nexsuj -> nexsuj (round $round): $cmd" >&2
+    /usr/bin/time -f '%e %M %U %S' -o "$tmp/time" $cmd >"$tmp/pair.log" 2>&1 || { cat "$tmp/pair.log" >&2; exit 1; }
+    cmp "$tmp/seed/data.bin" "$tmp/out/data.bin" || { echo "error: nexsuj pair downloaded different bytes" >&2; exit 1; }
+    read -r w m u s <"$tmp/time"
+    echo "$w $((m / 1024)) $(echo "$u + $s" | bc)" >>"$tmp/pair.runs"
+done
+read -r pw pm pc < <(sort -n "$tmp/pair.runs" | sed -n "$(((runs + 1) / 2))p")
+echo "nexsuj -> nexsuj runs (s): $(cut -d' ' -f1 "$tmp/pair.runs" | tr '\n' ' ')" >&2
+printf '\nsame-program pairs (median of %d; leecher seconds, resident MB and CPU s/GiB)\n' "$runs"
+printf '  nexsuj -> nexsuj          %6.2f s  %5d MB  %6.2f CPU s/GiB\n' "$pw" "$pm" "$(echo "$pc / $gib" | bc -l)"
+printf '  libtorrent -> libtorrent  %6.2f s  %5d MB  %6.2f CPU s/GiB\n' "${wall[libtorrent]}" "${rss[libtorrent]}" \
+    "$(echo "${cpu[libtorrent]} / $gib" | bc -l)"
+printf '  ratio libtorrent pair / nexsuj pair = %.2f\n' "$(echo "${wall[libtorrent]} / $pw" | bc -l)"
+
+# A swarm: the same nexsuj seeder, 4 nexsuj leechers that also know each other.
 ports=()
 for i in 1 2 3 4; do ports+=("$(free_port)"); done
 start=$(date +%s.%N)

@@ -35,3 +35,7 @@ nexsuj=$CARGO_TARGET_DIR/release/nexsuj
 
 # median: the median of the numbers on stdin, one per line.
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+# cpu_ticks PID: user + system clock ticks the process has used so far, all its threads (those that
+# have exited too: /proc/PID/stat sums them).
+cpu_ticks() { awk '{print $14 + $15}' /proc/"$1"/stat; }

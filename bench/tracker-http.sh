@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
-# HTTP tracker throughput: nexsuj against aquatic_http and Debian's opentracker, same load, the server
-# pinned to CPU 0 (one worker) and the load generator to CPU 1.
+# HTTP tracker throughput: nexsuj against aquatic_http and Debian's opentracker, same load. Every server
+# runs in its own recommended layout on its defaults (nexsuj: one HTTP worker per core; aquatic_http: one
+# socket worker and one swarm worker that pass messages; opentracker: as Debian builds it), on the same
+# cores: none is pinned, and neither is the load generator, so all share the machine alike. The script
+# prints each one's configuration. Pinning a server to one core is unfair to aquatic_http, whose two
+# workers then take turns on it (it answered a third of its unpinned rate that way).
+#
+# Besides responses/s it prints the server's CPU time per response (user + system, all threads), which
+# says how much work each answer costs whatever the layout.
 #
 #   bash bench/tracker-http.sh [SECONDS] [ROUNDS]
 #
@@ -67,15 +74,15 @@ start_server() { # name → sets $server_pid
     case $1 in
     nexsuj)
         # The load generator is one address standing in for every peer: no per-address caps.
-        NEXSUJ_LOG=error NEXSUJ_HTTP_WORKERS=1 NEXSUJ_MAX_PEERS_PER_IP=0 NEXSUJ_MAX_CONNECTIONS_PER_IP=0 taskset -c 0 "$nexsuj" tracker --http "127.0.0.1:$port" \
+        NEXSUJ_LOG=error NEXSUJ_MAX_PEERS_PER_IP=0 NEXSUJ_MAX_CONNECTIONS_PER_IP=0 "$nexsuj" tracker --http "127.0.0.1:$port" \
             --udp "127.0.0.1:$((port + 1))" &
         ;;
     aquatic_http)
         "$tools/bin/aquatic_http" -p | sed -e "s/^address = .*/address = \"127.0.0.1:$port\"/" >"$work/aquatic.toml"
-        taskset -c 0 "$tools/bin/aquatic_http" -c "$work/aquatic.toml" >/dev/null 2>&1 &
+        "$tools/bin/aquatic_http" -c "$work/aquatic.toml" >/dev/null 2>&1 &
         ;;
     opentracker)
-        taskset -c 0 opentracker -i 127.0.0.1 -p "$port" -P "$((port + 1))" -u nobody -d "$work" -w /wl.txt \
+        opentracker -i 127.0.0.1 -p "$port" -P "$((port + 1))" -u nobody -d "$work" -w /wl.txt \
             >/dev/null 2>&1 &
         ;;
     esac
@@ -90,7 +97,7 @@ stop_server() {
 }
 
 wrk_load() {
-    taskset -c 1 wrk -t1 -c128 -d"${secs}s" --latency -s "$work/announce.lua" "http://127.0.0.1:$port" >"$work/wrk.out"
+    wrk -t1 -c128 -d"${secs}s" --latency -s "$work/announce.lua" "http://127.0.0.1:$port" >"$work/wrk.out"
     local rps p50 p99
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.out")
     p50=$(awk '$1 == "50%" {print $2}' "$work/wrk.out")
@@ -102,7 +109,7 @@ aquatic_load() {
     "$tools/bin/aquatic_http_load_test" -p |
         sed -e "s/^server_address = .*/server_address = \"127.0.0.1:$port\"/" \
             -e "s/^duration = .*/duration = $secs/" -e 's/^enable_tls = .*/enable_tls = false/' >"$work/load.toml"
-    taskset -c 1 "$tools/bin/aquatic_http_load_test" -c "$work/load.toml" 2>&1 |
+    "$tools/bin/aquatic_http_load_test" -c "$work/load.toml" 2>&1 |
         awk '/^Average responses per second:/ {print $5}'
 }
 
@@ -119,21 +126,38 @@ rounds() {
         for ((i = 0; i < n; i++)); do
             local name=${names[(i + r) % n]}
             start_server "$name"
+            local t0 t1 us
+            t0=$(cpu_ticks "$server_pid")
             if [[ $load == wrk ]]; then
                 read -r rps p50 p99 < <(wrk_load)
-                printf '  round %d  %-13s %10.0f responses/s   latency p50 %-8s p99 %s\n' $((r + 1)) "$name" "$rps" "$p50" "$p99"
             else
                 rps=$(aquatic_load)
-                printf '  round %d  %-13s %10.0f responses/s\n' $((r + 1)) "$name" "$rps"
+            fi
+            t1=$(cpu_ticks "$server_pid")
+            us=$(echo "($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / ($rps * $secs)" | bc -l)
+            if [[ $load == wrk ]]; then
+                printf '  round %d  %-13s %10.0f responses/s  %6.2f CPU µs/response   latency p50 %-8s p99 %s\n' \
+                    $((r + 1)) "$name" "$rps" "$us" "$p50" "$p99"
+            else
+                printf '  round %d  %-13s %10.0f responses/s  %6.2f CPU µs/response\n' $((r + 1)) "$name" "$rps" "$us"
             fi
             stop_server
             echo "$rps" >>"$work/$load-$name"
+            echo "$us" >>"$work/$load-$name.us"
         done
     done
     for name in "${names[@]}"; do
-        printf '  median   %-13s %10.0f responses/s\n' "$name" "$(median <"$work/$load-$name")"
+        printf '  median   %-13s %10.0f responses/s  %6.2f CPU µs/response\n' "$name" \
+            "$(median <"$work/$load-$name")" "$(median <"$work/$load-$name.us")"
     done
 }
+
+echo "== configurations ($(nproc) cores, none pinned)"
+echo "  nexsuj:       defaults; http_workers = 0 (one per core), per-address caps off for the one-address load"
+echo "  aquatic_http: defaults from 'aquatic_http -p': $("$tools/bin/aquatic_http" -p |
+    grep -E '^(socket_workers|swarm_workers) ' | tr '\n' ' ')"
+echo "  opentracker:  Debian package $(dpkg-query -W -f '${Version}' opentracker 2>/dev/null), whitelist of the 10k hashes"
+echo "  wrk:          1 thread, 128 connections; aquatic_http_load_test: defaults, 128 connections"
 
 echo "== wrk: 128 keep-alive connections, 10k torrents, ${secs}s per run, $rounds round(s)"
 rounds wrk nexsuj aquatic_http opentracker

@@ -74,9 +74,6 @@ load() { # duration torrents peers weight_connect weight_announce weight_scrape 
         awk '/^Average responses per second:/ {print $5}'
 }
 
-# cpu_ticks PID: user + system clock ticks the process has used so far, all threads.
-cpu_ticks() { awk '{t += $14 + $15} END {print t}' /proc/"$1"/task/*/stat; }
-
 echo "== throughput: default load, ${secs}s per run, $rounds round(s)"
 echo "   (CPU µs/response: the server's CPU time over the responses it sent, which background load"
 echo "    disturbs less than responses/s)"
