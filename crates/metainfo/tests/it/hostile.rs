@@ -17,11 +17,8 @@ fn s(x: &str) -> B {
 
 fn enc(b: &B, out: &mut Vec<u8>) {
     match b {
-        B::I(i) => out.extend_from_slice(format!("i{i}e").as_bytes()),
-        B::S(v) => {
-            out.extend_from_slice(format!("{}:", v.len()).as_bytes());
-            out.extend_from_slice(v);
-        }
+        B::I(i) => bencode::write_int(out, *i),
+        B::S(v) => bencode::write_bytes(out, v),
         B::L(l) => {
             out.push(b'l');
             l.iter().for_each(|x| enc(x, out));
