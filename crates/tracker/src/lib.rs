@@ -23,6 +23,22 @@
 //!   `nexsuj serve` starts a [`service::Service`] beside its site).
 //! - [`stats`]: per-protocol counters and request rates, as JSON and Prometheus text.
 //! - [`passkey`]: where a passkey travels in a URL (query, `/announce/<passkey>`, BEP 41).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), tracker::Error> {
+//! use std::sync::Arc;
+//! use tracker::access::PublicPolicy;
+//! use tracker::config::TrackerConfig;
+//!
+//! let mut config = TrackerConfig::default();
+//! config.announce.max_numwant = 100;
+//! let policy = Arc::new(PublicPolicy::from_config(&config.access)?);
+//! let shutdown = async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! };
+//! tracker::run(config, policy, axum::Router::new(), shutdown).await
+//! # }
+//! ```
 
 pub mod access;
 pub mod accounting;
