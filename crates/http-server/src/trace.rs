@@ -8,8 +8,8 @@ use axum::middleware::{Next, from_fn};
 use axum::response::Response;
 use tracing::Instrument as _;
 
-/// `app` with a `http_request` span around each request (fields `method`, `route`, and
-/// `status` once answered).
+/// `app` with a `http_request` span around each request (fields `method` and `route`) and a
+/// debug event `answered` with the `status` in it.
 pub fn trace_requests(app: Router) -> Router {
     app.layer(from_fn(request_span))
 }
@@ -19,11 +19,14 @@ async fn request_span(req: Request, next: Next) -> Response {
         "http_request",
         method = %req.method(),
         route = req.extensions().get::<MatchedPath>().map_or("(unmatched)", |p| p.as_str()),
-        status = tracing::field::Empty,
     );
-    let response = next.run(req).instrument(span.clone()).await;
-    span.record("status", response.status().as_u16());
-    response
+    async move {
+        let response = next.run(req).await;
+        tracing::debug!(status = response.status().as_u16(), "answered");
+        response
+    }
+    .instrument(span)
+    .await
 }
 
 #[cfg(test)]
