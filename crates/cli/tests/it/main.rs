@@ -258,4 +258,5 @@ fn a_closed_pipe_is_not_a_panic() {
     }
 }
 
+mod serve;
 mod tracker;
