@@ -3,7 +3,7 @@
 //! the operator grants the role here, on the site's database (the server may be running: the
 //! role is read at each request).
 //!
-//! The database is found as `nexsuj serve` finds it: `--config` (its `[site]` table),
+//! The database is found as `nexsuj serve` finds it: `--config` (its `[site.storage]` table),
 //! `NEXSUJ_DATA_DIR` / `NEXSUJ_DATABASE_URL`, `--data-dir`, `--database-url`.
 
 use std::path::PathBuf;
@@ -13,14 +13,14 @@ use clap::{Args, Subcommand};
 use site::config::SiteConfig;
 use site::db::Db;
 
-use crate::{Outcome, layered, output};
+use crate::{Outcome, output};
 
 /// Options of `nexsuj admin`.
 #[derive(Args)]
 pub struct AdminArgs {
     #[command(subcommand)]
     action: Action,
-    /// The configuration file of `nexsuj serve` (its [site] table says where the database is).
+    /// The configuration file of `nexsuj serve` (its [site.storage] section says where the database is).
     #[arg(long, short, env = "NEXSUJ_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// Where the site's SQLite database lives.
@@ -56,36 +56,22 @@ pub fn run(args: AdminArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-/// The site's settings from defaults, the `[site]` table of the file, the environment and
-/// the flags (as `nexsuj serve` reads them).
+/// The site's settings from defaults, the file of `nexsuj serve`, the environment and the
+/// flags (as `nexsuj serve` reads them).
 fn site_config(args: &AdminArgs) -> anyhow::Result<SiteConfig> {
-    let section = match &args.config {
-        None => None,
-        Some(path) => {
-            let text =
-                std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            let mut table: toml::Table =
-                toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
-            match table.remove("site") {
-                None => None,
-                Some(toml::Value::Table(t)) => Some(t),
-                Some(_) => bail!("{}: [site] must be a table", path.display()),
-            }
-        }
-    };
-    let mut flags = toml::Table::new();
+    let mut config = crate::serve::load_file(args.config.as_deref())?.site;
     if let Some(dir) = &args.data_dir {
-        flags.insert("data_dir".into(), dir.display().to_string().into());
+        config.storage.data_dir = dir.clone();
     }
     if let Some(url) = &args.database_url {
-        flags.insert("database_url".into(), url.clone().into());
+        config.storage.database_url = url.clone();
     }
-    layered::load_section(&SiteConfig::default(), section, "NEXSUJ_", flags)
+    Ok(config)
 }
 
 async fn apply(config: &SiteConfig, action: &Action) -> anyhow::Result<()> {
-    let default_db = config.data_dir.join("nexsuj.db");
-    if config.database_url.is_empty() && !default_db.exists() {
+    let default_db = config.storage.data_dir.join("nexsuj.db");
+    if config.storage.database_url.is_empty() && !default_db.exists() {
         bail!(
             "no site database at {} (start `nexsuj serve` once, or pass --data-dir or --database-url)",
             default_db.display()

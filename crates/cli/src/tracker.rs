@@ -1,18 +1,18 @@
 //! `nexsuj tracker`: a public BitTorrent tracker, HTTP and UDP, until SIGINT or SIGTERM.
-//! SIGHUP re-reads the allow/deny list.
+//! SIGHUP re-reads the allow/deny list. The tracker itself is the library's
+//! [`tracker::run`]; this module reads flags and configuration, and handles the signals.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use clap::Args;
 use tracker::access::PublicPolicy;
-use tracker::config::{DEFAULT_CONFIG_TOML, Mode, TrackerConfig};
-use tracker::engine::Tracker;
-use tracker::service::Service;
+use tracker::config::{Mode, TrackerConfig};
 
-use crate::{Outcome, layered, logging, output, signals};
+use crate::signals::Signals;
+use crate::{Outcome, layered, logging, output};
 
 /// Options of `nexsuj tracker`; every config key can also be set as `NEXSUJ_<KEY>`.
 #[derive(Args)]
@@ -43,65 +43,52 @@ pub struct TrackerArgs {
 /// Runs the tracker until a termination signal.
 pub fn run(args: TrackerArgs) -> anyhow::Result<Outcome> {
     if args.print_default_config {
-        output::stdout(DEFAULT_CONFIG_TOML)?;
+        output::stdout(&TrackerConfig::default().to_documented_toml())?;
         return Ok(Outcome::Ok);
     }
     logging::init(&args.log)?;
-    let config: TrackerConfig = layered::load(args.config.as_deref(), "NEXSUJ_", flags(&args))?;
-    if config.mode != Mode::Open && config.list_file.is_none() {
-        bail!("mode {:?} needs a list_file of info-hashes", config.mode);
-    }
-    let policy = Arc::new(
-        PublicPolicy::new(
-            config.mode.into(),
-            config.list_file.clone(),
-            config.denied_clients.clone(),
-        )
-        .context("reading the info-hash list")?,
-    );
-    let workers = match config.http_workers {
-        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
-        n => n,
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .thread_name("nexsuj-http")
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
-    runtime.block_on(serve(config, policy))?;
+    let config = load(&args)?;
+    let policy = Arc::new(PublicPolicy::from_config(&config.access)?);
+    let runtime = layered::runtime(config.http.http_workers, "nexsuj-http")?;
+    runtime.block_on(async {
+        let stop = Signals::new()?.wait_for_stop(|| {
+            let policy = policy.clone();
+            async move {
+                match policy.reload() {
+                    Ok(n) => tracing::info!(torrents = n, "list reloaded"),
+                    Err(e) => tracing::error!(error = %e, "list not reloaded; the old one stays"),
+                }
+            }
+        });
+        tracker::run(config, policy.clone(), Default::default(), stop)
+            .await
+            .context("running the tracker")
+    })?;
     Ok(Outcome::Ok)
 }
 
-fn flags(args: &TrackerArgs) -> toml::Table {
-    let mut t = toml::Table::new();
-    let mut put = |k: &str, v: Option<String>| {
-        if let Some(v) = v {
-            t.insert(k.into(), toml::Value::String(v));
-        }
-    };
-    put("http_address", args.http.map(|a| a.to_string()));
-    put("udp_address", args.udp.map(|a| a.to_string()));
-    put("mode", args.mode.clone());
-    put(
-        "list_file",
-        args.list_file.as_ref().map(|p| p.display().to_string()),
-    );
-    t
-}
-
-async fn serve(config: TrackerConfig, policy: Arc<PublicPolicy>) -> anyhow::Result<()> {
-    let tracker = Arc::new(Tracker::new(config.core(), policy.clone(), None));
-    let service = Service::start(&config, tracker, axum::Router::new()).await?;
-    tracing::info!(mode = ?config.mode, "tracker ready");
-    signals::wait_for_stop(|| async {
-        match policy.reload() {
-            Ok(n) => tracing::info!(torrents = n, "list reloaded"),
-            Err(e) => tracing::error!(error = %e, "list not reloaded; the old one stays"),
-        }
-    })
-    .await?;
-    tracing::info!("shutting down");
-    service.shutdown().await;
-    Ok(())
+/// The settings from defaults, file and environment, then the flags on top.
+fn load(args: &TrackerArgs) -> anyhow::Result<TrackerConfig> {
+    let mut config: TrackerConfig = layered::load(
+        &TrackerConfig::default(),
+        args.config.as_deref(),
+        &[("", "NEXSUJ_")],
+    )?;
+    if let Some(address) = args.http {
+        config.http.http_address = address;
+    }
+    if let Some(address) = args.udp {
+        config.udp.udp_address = address;
+    }
+    if let Some(mode) = &args.mode {
+        config.access.mode = match mode.as_str() {
+            "allow" => Mode::Allow,
+            "deny" => Mode::Deny,
+            _ => Mode::Open,
+        };
+    }
+    if let Some(path) = &args.list_file {
+        config.access.list_file = Some(path.clone());
+    }
+    Ok(config)
 }

@@ -10,7 +10,8 @@
 //! - a graceful shutdown that lets requests in flight finish, but not for longer than a grace
 //!   period, so a client dribbling a body cannot hold the process open.
 //!
-//! Handlers get the client address as `ConnectInfo<SocketAddr>`.
+//! Handlers get the client address as `ConnectInfo<SocketAddr>`; [`trace_requests`] adds a
+//! tracing span per request (method and matched route, never the path's passkeys).
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
@@ -31,8 +32,10 @@ mod limits;
 pub mod prometheus;
 mod serve;
 mod stream;
+mod trace;
 
 pub use counters::ServerCounters;
 pub use ip_group::{IpGroup, ip_group};
 pub use limits::ServerLimits;
 pub use serve::serve;
+pub use trace::trace_requests;

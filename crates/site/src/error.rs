@@ -37,6 +37,9 @@ pub enum SiteError {
     /// The configuration is unusable.
     #[error("configuration: {0}")]
     Config(String),
+    /// The tracker's servers could not start (an address in use, a bad CIDR, …).
+    #[error(transparent)]
+    Tracker(#[from] tracker::Error),
     /// A blocking task panicked or was cancelled.
     #[error("background task: {0}")]
     Task(String),

@@ -165,10 +165,12 @@ impl Flusher {
     }
 
     /// Drains and writes once; on a database error the batch is restored and the error
-    /// returned. Returns the rows written.
+    /// returned. Returns the rows written. One `accounting_flush` span per call.
+    #[tracing::instrument(name = "accounting_flush", level = "debug", skip_all, fields(entries = tracing::field::Empty))]
     pub async fn flush_once(&self) -> Result<usize, SiteError> {
         self.settle_unconfirmed().await?;
         let batch = self.accumulator.drain();
+        tracing::Span::current().record("entries", batch.len());
         if batch.is_empty() {
             return Ok(0);
         }

@@ -3,6 +3,8 @@
 //! accounting fed by the tracker in batches, server-rendered pages and the seed's JSON API
 //! (`{code, message, body}`), on SQLite or PostgreSQL.
 //!
+//! - [`run`]: `nexsuj serve` as a library — the site and its tracker on the addresses of a
+//!   [`ServeConfig`] until a shutdown future completes, then a graceful stop that flushes.
 //! - [`Site`]: opens the database (migrating it), builds the tracker with the site's
 //!   [`policy::SitePolicy`] (passkeys and registered torrents, from memory) and the
 //!   accounting accumulator, serves [`Site::router`] and runs the flush in the background.
@@ -32,8 +34,11 @@ pub mod error;
 pub mod flush;
 pub mod mail;
 pub mod policy;
+mod serve;
 pub mod torrent_file;
 pub mod web;
+
+pub use serve::{ServeConfig, run};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,6 +65,7 @@ use crate::web::AppState;
 #[derive(Debug, Clone)]
 pub struct Site {
     state: Arc<AppState>,
+    config: Arc<SiteConfig>,
     flusher: Flusher,
 }
 
@@ -72,13 +78,14 @@ impl Site {
         core: CoreConfig,
         proxies: TrustedProxies,
     ) -> Result<Self, SiteError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|source| SiteError::Io {
-            path: config.data_dir.display().to_string(),
+        let data_dir = &config.storage.data_dir;
+        std::fs::create_dir_all(data_dir).map_err(|source| SiteError::Io {
+            path: data_dir.display().to_string(),
             source,
         })?;
         let db = Db::connect(
             &config.effective_database_url(),
-            config.database_connections,
+            config.storage.database_connections,
             None,
         )
         .await?;
@@ -98,24 +105,28 @@ impl Site {
         let key = ids::hex::decode::<32>(&key)
             .ok_or_else(|| SiteError::Config("stored csrf_key is not 64 hex digits".into()))?;
         let policy = Arc::new(SitePolicy::new());
-        let accumulator = Arc::new(Accumulator::new(config.accounting_queue.max(1)));
+        let accumulator = Arc::new(Accumulator::new(config.accounting.accounting_queue.max(1)));
         let tracker = Arc::new(Tracker::new(core, policy.clone(), Some(accumulator.clone())));
         let flusher = Flusher::new(db.clone(), accumulator.clone(), policy.clone(), tracker.clone());
         let state = Arc::new(AppState {
             mailer: Mailer::from_config(&config)?,
-            passwords: Passwords::new(config.max_concurrent_hashes).await?,
-            limits: Limits::new(&config),
+            passwords: Passwords::new(config.limits.max_concurrent_hashes).await?,
+            limits: Limits::new(&config.limits),
             refusals: web::metrics::Refusals::default(),
             csrf: CsrfKey::new(key),
             flush_metrics: flusher.metrics().clone(),
             trusted_proxies: proxies,
-            config,
+            config: config.web.clone(),
             db,
             policy,
             tracker,
             accumulator,
         });
-        let site = Self { state, flusher };
+        let site = Self {
+            state,
+            config: Arc::new(config),
+            flusher,
+        };
         site.reload().await?;
         Ok(site)
     }
@@ -143,7 +154,7 @@ impl Site {
 
     /// The settings in force.
     pub fn config(&self) -> &SiteConfig {
-        &self.state.config
+        &self.config
     }
 
     /// The password hashing pool (its counters; at most `max_concurrent_hashes` slots).
@@ -171,16 +182,17 @@ impl Site {
     }
 
     /// Runs the background work until `shutdown` turns true: the accounting flush every
-    /// `flush_interval_secs` (and a last one at the end), cache reloads, peer expiry and
-    /// the purge of expired codes and sessions.
+    /// `flush_interval_secs` (and a last one at the end), cache reloads and the purge of
+    /// expired codes and sessions. Peer expiry is the tracker service's sweep, not this.
     pub async fn run_background(&self, mut shutdown: watch::Receiver<bool>) {
-        let interval = Duration::from_secs(self.state.config.flush_interval_secs.max(1));
+        let accounting = &self.config.accounting;
+        let interval = Duration::from_secs(accounting.flush_interval_secs.max(1));
         let mut stop = shutdown.clone();
         let flush = self.flusher.clone().run(interval, async move {
             let _ = stop.wait_for(|s| *s).await;
         });
         let maintenance = async {
-            let every = Duration::from_secs(self.state.config.cache_reload_secs.clamp(5, 3600));
+            let every = Duration::from_secs(accounting.cache_reload_secs.clamp(5, 3600));
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -196,10 +208,6 @@ impl Site {
     async fn maintain(&self) {
         if let Err(e) = self.reload().await {
             tracing::warn!(error = %e, "cache reload failed; keeping the old caches");
-        }
-        let expired = self.state.tracker.expire(self.state.tracker.now());
-        if expired > 0 {
-            tracing::debug!(expired, "peers expired");
         }
         let purged = async {
             let c = codes::purge_expired(&self.state.db).await?;

@@ -9,7 +9,7 @@ use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::config::{SiteConfig, SmtpTls};
+use crate::config::{MailSection, SiteConfig, SmtpTls};
 use crate::error::SiteError;
 
 /// Where mails go.
@@ -33,7 +33,7 @@ impl std::fmt::Debug for Mailer {
 /// The SMTP transport of the configuration: TLS (rustls, Mozilla's roots) as `smtp_tls`
 /// says, authenticated when a user is set, with a timeout so a dead relay cannot hold a
 /// sign-up request for ever.
-fn smtp_transport(config: &SiteConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, SiteError> {
+fn smtp_transport(config: &MailSection) -> Result<AsyncSmtpTransport<Tokio1Executor>, SiteError> {
     type Smtp = AsyncSmtpTransport<Tokio1Executor>;
     let host = config.smtp_host.as_str();
     let tls_error = |e: lettre::transport::smtp::Error| SiteError::Config(format!("smtp_host {host:?}: {e}"));
@@ -59,8 +59,8 @@ fn smtp_transport(config: &SiteConfig) -> Result<AsyncSmtpTransport<Tokio1Execut
 impl Mailer {
     /// The mailer the configuration asks for (creating the outbox if needed).
     pub fn from_config(config: &SiteConfig) -> Result<Self, SiteError> {
-        if !config.smtp_host.is_empty() {
-            return Ok(Self::Smtp(smtp_transport(config)?));
+        if !config.mail.smtp_host.is_empty() {
+            return Ok(Self::Smtp(smtp_transport(&config.mail)?));
         }
         let dir = config.outbox_dir();
         std::fs::create_dir_all(&dir).map_err(|source| SiteError::Io {

@@ -4,46 +4,18 @@
 //! the site exists. Policies answer from memory: no I/O on the announce path.
 
 use std::collections::HashSet;
-use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
 use ids::{InfoHash, PeerId};
 
+use crate::config::{AccessSection, Mode};
+pub use crate::error::Refusal;
+use crate::error::{ConfigError, ListError};
+
 /// A user of a private tracker, as the policy knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserId(pub u64);
-
-/// Why an announce or scrape is refused; the text goes to the client as `failure reason`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Refusal {
-    /// The torrent is not tracked here.
-    #[error("torrent not registered with this tracker")]
-    UnregisteredTorrent,
-    /// A private tracker needs a passkey.
-    #[error("passkey required")]
-    MissingPasskey,
-    /// The passkey matches no (enabled) user.
-    #[error("unknown or disabled passkey")]
-    BadPasskey,
-    /// The client software is not allowed.
-    #[error("client not allowed")]
-    BannedClient,
-    /// The tracker holds as many swarms as it is allowed (`max_torrents`).
-    #[error("tracker full: it tracks as many torrents as it may, please retry later")]
-    TooManyTorrents,
-    /// The client's address (IPv6: its /64) holds as many peer records as it may
-    /// (`max_peers_per_ip`).
-    #[error("too many peers from your address")]
-    TooManyPeersFromAddress,
-    /// The address named by `ip=` is another peer's.
-    #[error("the address given in ip= belongs to another peer")]
-    AddressTaken,
-    /// Anything else, worded by the policy.
-    #[error("{0}")]
-    Other(String),
-}
 
 /// What a policy sees of a request.
 #[derive(Debug, Clone, Copy)]
@@ -88,9 +60,25 @@ pub struct PublicPolicy {
 }
 
 impl PublicPolicy {
+    /// The policy an `[access]` section asks for; `allow` and `deny` need a `list_file`.
+    pub fn from_config(access: &AccessSection) -> Result<Self, crate::Error> {
+        if access.mode != Mode::Open && access.list_file.is_none() {
+            return Err(ConfigError::ListFileMissing { mode: access.mode }.into());
+        }
+        Ok(Self::new(
+            access.mode.into(),
+            access.list_file.clone(),
+            access.denied_clients.clone(),
+        )?)
+    }
+
     /// A policy; `list_file` (one hex info-hash per line, `#` comments) is read now for the
     /// allow and deny modes.
-    pub fn new(mode: ListMode, list_file: Option<PathBuf>, denied_clients: Vec<String>) -> io::Result<Self> {
+    pub fn new(
+        mode: ListMode,
+        list_file: Option<PathBuf>,
+        denied_clients: Vec<String>,
+    ) -> Result<Self, ListError> {
         let policy = Self {
             mode,
             list_file,
@@ -102,7 +90,7 @@ impl PublicPolicy {
     }
 
     /// Re-reads the list file (on SIGHUP, say); on error the old list stays in force.
-    pub fn reload(&self) -> io::Result<usize> {
+    pub fn reload(&self) -> Result<usize, ListError> {
         let Some(path) = &self.list_file else { return Ok(0) };
         let set = read_hash_list(path)?;
         let n = set.len();
@@ -147,21 +135,21 @@ impl AccessPolicy for PublicPolicy {
 
 /// Reads one 40-digit hex info-hash per line; blank lines and `#` comments are skipped, and a
 /// malformed line is an error naming its number (a typo must not silently open a torrent).
-pub fn read_hash_list(path: &Path) -> io::Result<HashSet<InfoHash>> {
-    let text = std::fs::read_to_string(path)?;
+pub fn read_hash_list(path: &Path) -> Result<HashSet<InfoHash>, ListError> {
+    let text = std::fs::read_to_string(path).map_err(|error| ListError::Read {
+        path: path.to_owned(),
+        error,
+    })?;
     let mut set = HashSet::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
         if line.is_empty() {
             continue;
         }
-        let hash = ids::hex::decode::<20>(line).ok_or_else(|| {
-            let msg = format!(
-                "{}: line {}: not a 40-digit hex info-hash: {line:?}",
-                path.display(),
-                i + 1
-            );
-            io::Error::new(io::ErrorKind::InvalidData, msg)
+        let hash = ids::hex::decode::<20>(line).ok_or_else(|| ListError::BadLine {
+            path: path.to_owned(),
+            line: i + 1,
+            text: line.to_owned(),
         })?;
         set.insert(InfoHash(hash));
     }

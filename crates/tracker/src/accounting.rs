@@ -91,11 +91,7 @@ pub struct PeerReport {
     pub left: u64,
 }
 
-/// The accumulator is full: the site's flushes are not keeping up. The caller refuses the
-/// announce (backpressure) rather than letting memory grow without bound.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("accounting queue full ({0} entries waiting for the database)")]
-pub struct QueueFull(pub usize);
+pub use crate::error::QueueFull;
 
 /// In-memory sums per (user, torrent), bounded by a number of distinct entries.
 #[derive(Debug)]

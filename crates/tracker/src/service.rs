@@ -1,7 +1,9 @@
 //! The running tracker: HTTP and UDP servers, the expiry sweep and the stats sampler, started
-//! together and stopped together. `nexsuj tracker` runs one; a private site starts one with
-//! its own routes merged into the HTTP server, so pages and tracker share a port.
+//! together and stopped together. [`run`] is `nexsuj tracker`; a private site starts a
+//! [`Service`] with its own routes merged into the HTTP server, so pages and tracker share a
+//! port. The expiry sweep runs here and only here.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,9 +13,11 @@ use axum::Router;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::config::{BadCidr, TrackerConfig};
+use crate::access::AccessPolicy;
+use crate::config::TrackerConfig;
 use crate::engine::Tracker;
-use crate::http::{self, HttpOptions, TrustedProxies};
+use crate::error::{ConfigError, Error};
+use crate::http;
 use crate::stats::{SAMPLE_SECS, ServerStats};
 use crate::udp::UdpServer;
 
@@ -31,26 +35,23 @@ impl Service {
     /// Binds the addresses of `config` (port 0 picks a free port) and starts serving
     /// `tracker`; `routes` (a site's pages, or `Router::new()`) are served beside the
     /// tracker's on the HTTP port.
-    pub async fn start(config: &TrackerConfig, tracker: Arc<Tracker>, routes: Router) -> io::Result<Self> {
-        let invalid = |e: BadCidr| io::Error::new(io::ErrorKind::InvalidInput, e);
-        let cidrs = config.trusted_cidrs().map_err(invalid)?;
-        let limits = config.server_limits().map_err(invalid)?;
+    pub async fn start(config: &TrackerConfig, tracker: Arc<Tracker>, routes: Router) -> Result<Self, Error> {
+        let options = config.http_options().map_err(ConfigError::from)?;
+        let limits = config.server_limits().map_err(ConfigError::from)?;
         let stats = Arc::new(ServerStats::default());
-        let options = HttpOptions {
-            trusted_proxies: TrustedProxies::new(cidrs),
-            max_scrape: config.max_scrape,
-            warning_message: config.warning_message.clone(),
-            tracker_id: config.tracker_id.clone(),
-            metrics_token: config.metrics_token.clone(),
-        };
-        let app = routes.merge(http::router(tracker.clone(), stats.clone(), options));
+        let app =
+            http_server::trace_requests(routes.merge(http::router(tracker.clone(), stats.clone(), options)));
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
         let mut bound = Vec::new();
-        for addr in std::iter::once(config.http_address).chain(config.http_address_v6) {
-            let listener = listen(addr)
-                .map_err(|e| io::Error::new(e.kind(), format!("cannot bind HTTP {addr}: {e}")))?;
-            let local = listener.local_addr()?;
+        for address in config.http_addresses() {
+            let bind_error = |error| Error::Bind {
+                protocol: "HTTP",
+                address,
+                error,
+            };
+            let listener = listen(address).map_err(bind_error)?;
+            let local = listener.local_addr().map_err(bind_error)?;
             tracing::info!(address = %local, "HTTP tracker listening");
             bound.push(local);
             let (app, limits, stopped) = (app.clone(), limits.clone(), stopped.clone());
@@ -61,14 +62,13 @@ impl Service {
                 }
             });
         }
-        let udp_addrs: Vec<SocketAddr> = std::iter::once(config.udp_address)
-            .chain(config.udp_address_v6)
-            .collect();
-        let udp = UdpServer::start(tracker.clone(), stats.clone(), &udp_addrs, config.udp_workers)?;
-        let cleaning = Duration::from_secs(u64::from(config.cleaning_interval.max(1)));
+        let udp_addrs = config.udp_addresses();
+        let udp = UdpServer::start(tracker.clone(), stats.clone(), &udp_addrs, config.udp.udp_workers)?;
+        let cleaning = Duration::from_secs(u64::from(config.swarm.cleaning_interval.max(1)));
         tasks.spawn(every(cleaning, stopped.clone(), {
             let tracker = tracker.clone();
             move || {
+                let _span = tracing::debug_span!("expiry sweep").entered();
                 let dropped = tracker.expire(tracker.now());
                 let totals = tracker.swarms().totals();
                 tracing::debug!(
@@ -118,6 +118,30 @@ impl Service {
     }
 }
 
+/// Runs a tracker with `policy` (a public one: [`crate::access::PublicPolicy::from_config`])
+/// on the addresses of `config`, `extra_routes` served beside the tracker's on the HTTP
+/// port, until `shutdown` completes; then stops gracefully (requests in flight get
+/// `shutdown_grace`). What `nexsuj tracker` runs.
+pub async fn run(
+    config: TrackerConfig,
+    policy: Arc<dyn AccessPolicy>,
+    extra_routes: Router,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
+    let tracker = Arc::new(Tracker::new(config.core(), policy, None));
+    let service = Service::start(&config, tracker, extra_routes).await?;
+    tracing::info!(
+        mode = ?config.access.mode,
+        http = ?service.http_addrs(),
+        udp = ?service.udp_addrs(),
+        "tracker ready"
+    );
+    shutdown.await;
+    tracing::info!("shutting down");
+    service.shutdown().await;
+    Ok(())
+}
+
 /// A listening TCP socket with `SO_REUSEADDR` (a restarted tracker must not wait out the
 /// TIME_WAIT of its predecessor's connections) and, for IPv6, `IPV6_V6ONLY` (so an IPv4
 /// listener on the same port can sit beside it).
@@ -159,16 +183,37 @@ mod tests {
     use super::*;
     use crate::access::{ListMode, PublicPolicy};
 
+    fn loopback() -> TrackerConfig {
+        let mut config = TrackerConfig::default();
+        config.http.http_address = "127.0.0.1:0".parse().unwrap();
+        config.udp.udp_address = "127.0.0.1:0".parse().unwrap();
+        config
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn run_serves_until_shutdown_and_refuses_a_bad_configuration() {
+        let policy = Arc::new(PublicPolicy::new(ListMode::Open, None, vec![]).unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(run(loopback(), policy.clone(), Router::new(), async {
+            let _ = stopped.await;
+        }));
+        let _ = stop.send(());
+        running.await.unwrap().unwrap();
+        let mut bad = loopback();
+        bad.http.trusted_proxies = vec!["10.0.0.0/99".into()];
+        let err = run(bad, policy, Router::new(), std::future::pending())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Config(ConfigError::BadCidr(_))), "{err}");
+        assert!(err.to_string().contains("10.0.0.0/99"), "{err}");
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn starts_on_port_zero_serves_both_protocols_and_stops() {
-        let config = TrackerConfig {
-            http_address: "127.0.0.1:0".parse().unwrap(),
-            http_address_v6: Some("[::1]:0".parse().unwrap()),
-            udp_address: "127.0.0.1:0".parse().unwrap(),
-            udp_address_v6: Some("[::1]:0".parse().unwrap()),
-            udp_workers: 2,
-            ..TrackerConfig::default()
-        };
+        let mut config = loopback();
+        config.http.http_address_v6 = Some("[::1]:0".parse().unwrap());
+        config.udp.udp_address_v6 = Some("[::1]:0".parse().unwrap());
+        config.udp.udp_workers = 2;
         let policy = Arc::new(PublicPolicy::new(ListMode::Open, None, vec![]).unwrap());
         let tracker = Arc::new(Tracker::new(config.core(), policy, None));
         let extra = Router::new().route("/hello", axum::routing::get(|| async { "hi" }));
@@ -193,11 +238,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_restart_binds_the_same_port_at_once() {
-        let mut config = TrackerConfig {
-            http_address: "127.0.0.1:0".parse().unwrap(),
-            udp_address: "127.0.0.1:0".parse().unwrap(),
-            ..TrackerConfig::default()
-        };
+        let mut config = loopback();
         let policy = Arc::new(PublicPolicy::new(ListMode::Open, None, vec![]).unwrap());
         let tracker = Arc::new(Tracker::new(config.core(), policy, None));
         let first = Service::start(&config, tracker.clone(), Router::new())
@@ -219,7 +260,7 @@ mod tests {
         .unwrap();
         first.shutdown().await;
         drop(client);
-        config.http_address = addr;
+        config.http.http_address = addr;
         let second = Service::start(&config, tracker, Router::new()).await.unwrap();
         assert_eq!(second.http_addrs(), [addr]);
         second.shutdown().await;
@@ -227,13 +268,9 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_configured_limits_reach_the_http_server() {
-        let config = TrackerConfig {
-            http_address: "127.0.0.1:0".parse().unwrap(),
-            udp_address: "127.0.0.1:0".parse().unwrap(),
-            idle_timeout: 1,
-            max_connections_per_ip: 1,
-            ..TrackerConfig::default()
-        };
+        let mut config = loopback();
+        config.http.idle_timeout = 1;
+        config.http.max_connections_per_ip = 1;
         let policy = Arc::new(PublicPolicy::new(ListMode::Open, None, vec![]).unwrap());
         let tracker = Arc::new(Tracker::new(config.core(), policy, None));
         let service = Service::start(&config, tracker, Router::new()).await.unwrap();

@@ -273,4 +273,5 @@ fn a_closed_pipe_is_not_a_panic() {
     }
 }
 
+mod serve;
 mod tracker;

@@ -159,3 +159,32 @@ fn bad_configuration_is_one_line_naming_the_key() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("udp_address = \"127.0.0.1:6969\""));
 }
+
+#[test]
+fn a_config_file_in_sections_is_checked_key_by_key() {
+    let dir = testkit::TempDir::new("tracker-config");
+    let file = dir.path().join("tracker.toml");
+    let file_arg = file.to_str().unwrap();
+    let run = |text: &str| {
+        std::fs::write(&file, text).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_nexsuj"))
+            .args(["tracker", "-c", file_arg, "--mode", "allow"])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run("[http]\nhttp_adress = \"127.0.0.1:1\"\n");
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("http.http_adress: unknown field `http_adress`"),
+        "{err}"
+    );
+    let (_, err) = run("max_numwant = 5\n");
+    assert!(err.contains("max_numwant belongs in [announce]"), "{err}");
+    // A good file gets as far as the policy, which wants the list for --mode allow.
+    let (_, err) = run("[announce]\nmax_numwant = 5\n[udp]\nudp_workers = 2\n");
+    assert!(err.contains("needs a list_file"), "{err}");
+}

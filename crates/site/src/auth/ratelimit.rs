@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
-use crate::config::SiteConfig;
+use crate::config::LimitsSection;
 
 /// One limit: at most `max` events per `window` for each key.
 #[derive(Debug)]
@@ -158,7 +158,7 @@ pub struct Limits {
 
 impl Limits {
     /// The limits of a configuration.
-    pub fn new(config: &SiteConfig) -> Self {
+    pub fn new(config: &LimitsSection) -> Self {
         let min = |m: u64| Duration::from_secs(m * 60);
         Self {
             login_account: RateLimit::new(config.login_attempts_per_account, min(15)),
@@ -174,7 +174,7 @@ impl Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self::new(&SiteConfig::default())
+        Self::new(&LimitsSection::default())
     }
 }
 

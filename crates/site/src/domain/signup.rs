@@ -329,10 +329,8 @@ mod tests {
     #[tokio::test]
     async fn an_account_needs_its_code_and_a_free_nick() {
         let (dir, db) = testing::sqlite().await;
-        let config = SiteConfig {
-            data_dir: dir.path().to_path_buf(),
-            ..SiteConfig::default()
-        };
+        let mut config = SiteConfig::default();
+        config.storage.data_dir = dir.path().to_path_buf();
         let mailer = Mailer::from_config(&config).unwrap();
         let passwords = Passwords::new(1).await.unwrap();
         let policy = SitePolicy::new();

@@ -44,7 +44,7 @@ use tracker::http::TrustedProxies;
 use crate::auth::csrf::CsrfKey;
 use crate::auth::password::Passwords;
 use crate::auth::ratelimit::Limits;
-use crate::config::SiteConfig;
+use crate::config::WebSection;
 use crate::db::Db;
 use crate::flush::FlushMetrics;
 use crate::mail::Mailer;
@@ -56,7 +56,7 @@ pub use metrics::metrics_text;
 #[derive(Debug)]
 pub struct AppState {
     /// Settings.
-    pub config: SiteConfig,
+    pub config: WebSection,
     /// The database.
     pub db: Db,
     /// Passkeys and registered torrents, shared with the tracker.

@@ -311,7 +311,10 @@ both!(an_unconfirmed_commit_is_neither_lost_nor_counted_twice, |t| {
 
 #[tokio::test]
 async fn a_full_queue_pushes_back() {
-    let t = TestSite::with_config(crate::support::Backend::Sqlite, |c| c.accounting_queue = 1).await;
+    let t = TestSite::with_config(crate::support::Backend::Sqlite, |c| {
+        c.accounting.accounting_queue = 1
+    })
+    .await;
     let (me, cookie) = t.user("busy").await;
     let pk = me["authKey"].as_str().unwrap().to_owned();
     let (_, h1) = t

@@ -228,7 +228,7 @@ both!(failed_logins_are_rate_limited_per_account, |t| {
 #[tokio::test]
 async fn secure_cookies_over_tls() {
     let t = TestSite::with_config(crate::support::Backend::Sqlite, |c| {
-        c.base_url = "https://site.test".into()
+        c.web.base_url = "https://site.test".into()
     })
     .await;
     t.signup("ivy").await;
@@ -245,7 +245,7 @@ async fn secure_cookies_over_tls() {
 
 #[tokio::test]
 async fn closed_signup() {
-    let t = TestSite::with_config(crate::support::Backend::Sqlite, |c| c.signup_open = false).await;
+    let t = TestSite::with_config(crate::support::Backend::Sqlite, |c| c.web.signup_open = false).await;
     let r = t
         .post_json("/signup/code", json!({ "email": "x@example.org" }), None)
         .await;

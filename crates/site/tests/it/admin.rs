@@ -145,7 +145,7 @@ fn outliers(html: &str) -> &str {
 async fn admins_see_uploads_that_nobody_downloaded() {
     use tracker_proto::common::AnnounceEvent::{None as Regular, Started};
     let t = crate::support::TestSite::with_config(crate::support::Backend::Sqlite, |c| {
-        c.outlier_slack_bytes = 100_000
+        c.web.outlier_slack_bytes = 100_000
     })
     .await;
     let (_, admin) = t.admin("boss").await;

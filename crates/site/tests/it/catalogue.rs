@@ -85,7 +85,10 @@ both!(upload_errors, |t| {
 
 #[tokio::test]
 async fn oversized_uploads_are_refused() {
-    let t = TestSite::with_config(crate::support::Backend::Sqlite, |c| c.max_torrent_bytes = 1000).await;
+    let t = TestSite::with_config(crate::support::Backend::Sqlite, |c| {
+        c.web.max_torrent_bytes = 1000
+    })
+    .await;
     let (_, cookie) = t.user("big").await;
     let r = t
         .upload(Some(&cookie), &torrent_bytes("big", 10 << 20), &[])
@@ -244,7 +247,7 @@ both!(browse_search_sort_and_pages, |t| {
 
 #[tokio::test]
 async fn pagination() {
-    let t = TestSite::with_config(crate::support::Backend::Sqlite, |c| c.page_size = 2).await;
+    let t = TestSite::with_config(crate::support::Backend::Sqlite, |c| c.web.page_size = 2).await;
     let (_, cookie) = t.user("pager").await;
     for i in 0..5 {
         t.upload_ok(

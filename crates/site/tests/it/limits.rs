@@ -129,7 +129,7 @@ async fn a_browser_script_may_send_the_upload_token_in_a_header() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_past_the_cap_get_503_and_retry_after() {
-    let t = TestSite::with_config(Backend::Sqlite, |c| c.max_concurrent_uploads = 1).await;
+    let t = TestSite::with_config(Backend::Sqlite, |c| c.limits.max_concurrent_uploads = 1).await;
     let (_, cookie) = t.user("capped").await;
     let addr = serve(&t).await;
     let (body, _) = multipart(&torrent_bytes("first.bin", 10), &[("title", "first")]);
@@ -190,7 +190,7 @@ fn hashes_done(t: &TestSite) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parallel_wrong_logins_get_at_most_the_configured_verifications() {
-    let t = TestSite::with_config(Backend::Sqlite, |c| c.max_concurrent_hashes = 256).await;
+    let t = TestSite::with_config(Backend::Sqlite, |c| c.limits.max_concurrent_hashes = 256).await;
     t.signup("target").await;
     let before = hashes_done(&t);
     let tasks: Vec<_> = (0..200)
@@ -227,7 +227,7 @@ async fn parallel_wrong_logins_get_at_most_the_configured_verifications() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_hashing_never_runs_past_its_bound() {
-    let t = TestSite::with_config(Backend::Sqlite, |c| c.max_concurrent_hashes = 2).await;
+    let t = TestSite::with_config(Backend::Sqlite, |c| c.limits.max_concurrent_hashes = 2).await;
     t.signup("hashed").await;
     // 200 logins in parallel, each for another account from another address, so that no
     // rate limit stops them before the hashing pool does.

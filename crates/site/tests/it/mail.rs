@@ -86,11 +86,11 @@ fn base64(bytes: &[u8]) -> String {
 async fn codes_go_through_an_authenticated_relay() {
     let (port, lines) = relay().await;
     let t = TestSite::with_config(Backend::Sqlite, |c| {
-        c.smtp_host = "127.0.0.1".into();
-        c.smtp_port = port;
-        c.smtp_tls = SmtpTls::None;
-        c.smtp_user = "site".into();
-        c.smtp_password = Secret("s3cret".into());
+        c.mail.smtp_host = "127.0.0.1".into();
+        c.mail.smtp_port = port;
+        c.mail.smtp_tls = SmtpTls::None;
+        c.mail.smtp_user = "site".into();
+        c.mail.smtp_password = Secret("s3cret".into());
     })
     .await;
     let r = t
@@ -116,10 +116,10 @@ async fn codes_go_through_an_authenticated_relay() {
 async fn required_starttls_is_never_downgraded() {
     let (port, lines) = relay().await;
     let t = TestSite::with_config(Backend::Sqlite, |c| {
-        c.smtp_host = "127.0.0.1".into();
-        c.smtp_port = port;
-        c.smtp_user = "site".into();
-        c.smtp_password = Secret("s3cret".into());
+        c.mail.smtp_host = "127.0.0.1".into();
+        c.mail.smtp_port = port;
+        c.mail.smtp_user = "site".into();
+        c.mail.smtp_password = Secret("s3cret".into());
     })
     .await;
     let r = t

@@ -160,7 +160,7 @@ async fn site_metrics_are_for_loopback_or_the_token() {
     let proxies = TrustedProxies::new([("127.0.0.1".parse().unwrap(), 32)]);
     let site = TestSite::with_proxies(
         Backend::Sqlite,
-        |c| c.metrics_token = site::config::Secret("s3cret-token".into()),
+        |c| c.web.metrics_token = site::config::Secret("s3cret-token".into()),
         proxies,
     )
     .await;

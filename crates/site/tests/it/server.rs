@@ -37,11 +37,9 @@ async fn site_and_tracker_share_a_port() {
     let (_, hash) = t
         .upload_ok(&cookie, &torrent_bytes("port.bin", 100_000), "port", "other", "")
         .await;
-    let config = TrackerConfig {
-        http_address: "127.0.0.1:0".parse().unwrap(),
-        udp_address: "127.0.0.1:0".parse().unwrap(),
-        ..TrackerConfig::default()
-    };
+    let mut config = TrackerConfig::default();
+    config.http.http_address = "127.0.0.1:0".parse().unwrap();
+    config.udp.udp_address = "127.0.0.1:0".parse().unwrap();
     let service = Service::start(&config, t.site.tracker().clone(), t.site.router())
         .await
         .unwrap();
@@ -85,4 +83,24 @@ async fn site_and_tracker_share_a_port() {
     );
     service.shutdown().await;
     t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_serves_until_shutdown_then_stops() {
+    let dir = testkit::TempDir::new("site-run");
+    let mut config = site::ServeConfig::default();
+    config.site.storage.data_dir = dir.path().to_path_buf();
+    config.tracker.http.http_address = "127.0.0.1:0".parse().unwrap();
+    config.tracker.udp.udp_address = "127.0.0.1:0".parse().unwrap();
+    let reload = std::sync::Arc::new(tokio::sync::Notify::new());
+    reload.notify_one();
+    // Shutdown is already asked for: run opens the site, starts the servers, then stops.
+    site::run(config.clone(), reload, async {}).await.unwrap();
+    assert!(dir.path().join("nexsuj.db").exists());
+    // A bad CIDR is refused before anything is opened.
+    config.tracker.http.trusted_proxies = vec!["nope".into()];
+    let err = site::run(config, Default::default(), std::future::pending())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("nope"), "{err}");
 }

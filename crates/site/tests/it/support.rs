@@ -133,12 +133,10 @@ impl TestSite {
         proxies: TrustedProxies,
     ) -> Self {
         let dir = TempDir::new("site");
-        let mut config = SiteConfig {
-            data_dir: dir.path().to_path_buf(),
-            base_url: "http://site.test".into(),
-            udp_announce_url: "udp://site.test:6969/announce".into(),
-            ..SiteConfig::default()
-        };
+        let mut config = SiteConfig::default();
+        config.storage.data_dir = dir.path().to_path_buf();
+        config.web.base_url = "http://site.test".into();
+        config.web.udp_announce_url = "udp://site.test:6969/announce".into();
         tweak(&mut config);
         let (db, schema) = match backend {
             Backend::Sqlite => {

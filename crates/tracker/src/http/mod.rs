@@ -9,7 +9,7 @@
 //! loopback clients, and others that show the configured bearer token.
 //!
 //! ```no_run
-//! # async fn run() -> std::io::Result<()> {
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
 //! use tracker::access::{ListMode, PublicPolicy};
 //! use tracker::engine::{CoreConfig, Tracker};
@@ -21,7 +21,8 @@
 //! let app = http::router(tracker, stats.clone(), HttpOptions::default());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:6969").await?;
 //! let limits = http_server::ServerLimits::default();
-//! http_server::serve(listener, app, limits, stats.connections.clone(), std::future::pending()).await
+//! http_server::serve(listener, app, limits, stats.connections.clone(), std::future::pending()).await?;
+//! # Ok(())
 //! # }
 //! ```
 

@@ -48,6 +48,8 @@ pub(super) fn work(socket: &UdpSocket, mut handler: UdpHandler, tracker: &Tracke
                 }
             }
         }
+        // One span per batch, not per datagram: disabled (below debug) it is one level check.
+        let _batch = tracing::debug_span!("udp_batch", datagrams = got.len()).entered();
         to.clear();
         let now = tracker.now();
         let mut n = 0;

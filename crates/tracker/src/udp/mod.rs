@@ -29,6 +29,7 @@ pub use connection_id::{ConnectionIds, VALID_SECS};
 pub use handler::UdpHandler;
 
 use crate::engine::Tracker;
+use crate::error::Error;
 use crate::stats::ServerStats;
 
 /// How often an idle worker looks at the stop flag.
@@ -54,8 +55,8 @@ impl UdpServer {
         stats: Arc<ServerStats>,
         addresses: &[SocketAddr],
         workers: usize,
-    ) -> io::Result<Self> {
-        let ids = ConnectionIds::random()?;
+    ) -> Result<Self, Error> {
+        let ids = ConnectionIds::random().map_err(Error::io("drawing the connection-id key"))?;
         let stop = Arc::new(AtomicBool::new(false));
         let mut server = Self {
             local: Vec::new(),
@@ -65,13 +66,19 @@ impl UdpServer {
         for addr in addresses {
             let mut bound = *addr;
             for n in 0..workers.max(1) {
-                let socket = bind(bound)?;
-                bound = socket.local_addr()?;
+                let bind_error = |error| Error::Bind {
+                    protocol: "UDP",
+                    address: *addr,
+                    error,
+                };
+                let socket = bind(bound).map_err(bind_error)?;
+                bound = socket.local_addr().map_err(bind_error)?;
                 let handler = UdpHandler::new(tracker.clone(), stats.clone(), ids.clone());
                 let (stop, tracker) = (stop.clone(), tracker.clone());
                 let thread = std::thread::Builder::new()
                     .name(format!("nexsuj-udp-{n}"))
-                    .spawn(move || batch::work(&socket, handler, &tracker, &stop))?;
+                    .spawn(move || batch::work(&socket, handler, &tracker, &stop))
+                    .map_err(Error::io("starting a UDP worker"))?;
                 server.threads.push(thread);
             }
             tracing::info!(address = %bound, workers, "UDP tracker listening");
@@ -110,9 +117,7 @@ fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
     }
     // Best effort: an unprivileged process may get less.
     let _ = socket.set_recv_buffer_size(RECV_BUFFER);
-    socket
-        .bind(&addr.into())
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot bind UDP {addr}: {e}")))?;
+    socket.bind(&addr.into())?;
     let socket: UdpSocket = socket.into();
     socket.set_read_timeout(Some(STOP_POLL))?;
     Ok(socket)
