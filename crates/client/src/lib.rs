@@ -25,7 +25,7 @@
 pub mod choker;
 mod config;
 mod counters;
-mod error;
+pub mod error;
 pub mod magnet;
 mod net;
 mod peer;
@@ -41,7 +41,7 @@ pub mod tracker;
 
 pub use config::{AddOptions, SessionConfig, Timing};
 pub use counters::SessionCounters;
-pub use error::{ClientError, TrackerError};
+pub use error::{ClientError, MetadataError, TrackerError};
 pub use session::Session;
 pub use snapshot::{DiskStatus, PeerSnapshot, SessionSnapshot, TorrentSnapshot};
 pub use storage::{Allocation, DiskFaults, FilePoolStats};

@@ -55,7 +55,7 @@ impl SessionShared {
     pub fn insert(&self, info_hash: ids::InfoHash, t: Arc<TorrentShared>) -> Result<(), ClientError> {
         let mut map = self.torrents();
         if map.contains_key(&info_hash) {
-            return Err(ClientError::Duplicate(info_hash.to_hex()));
+            return Err(ClientError::Duplicate(info_hash));
         }
         map.insert(info_hash, t);
         Ok(())

@@ -87,9 +87,12 @@ pub(crate) async fn listen(listener: TcpListener, shared: Arc<SessionShared>) {
 
 /// Reads the handshake of an accepted connection and runs it for its torrent.
 async fn incoming(shared: Arc<SessionShared>, mut stream: TcpStream, addr: SocketAddr, slot: Slot) {
-    let Some(hs) = super::read_handshake(&mut stream).await else {
-        tracing::debug!(%addr, "incoming connection without a valid handshake");
-        return;
+    let hs = match super::read_handshake(&mut stream).await {
+        Ok(hs) => hs,
+        Err(e) => {
+            tracing::debug!(%addr, error = %crate::error::chain(&e), "incoming connection without a valid handshake");
+            return;
+        }
     };
     let torrent = shared.torrents().get(&hs.info_hash).cloned();
     match torrent {

@@ -261,7 +261,7 @@ impl Driver {
                 interested: p.peer_interested,
                 down_rate: p.stats.down_rate.load(Ordering::Relaxed),
                 up_rate: p.stats.up_rate.load(Ordering::Relaxed),
-                snubbed: p.snubbed,
+                snubbed: p.stats.flags.snubbed(),
             })
             .collect();
         let (unchoke, optimistic) =

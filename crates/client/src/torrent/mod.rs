@@ -40,6 +40,8 @@ pub(crate) struct PeerStats {
     /// Bytes in its send queue now, and the most there ever were (see `peer/send.rs`).
     pub send_queue: AtomicU64,
     pub send_queue_peak: AtomicU64,
+    /// Choking, interest and snubbing: written by the peer's task only.
+    pub flags: crate::peer::PeerFlags,
 }
 
 /// Orders from the torrent (or another peer) to a peer's task.
@@ -71,10 +73,7 @@ pub(crate) struct PeerEntry {
     pub stats: Arc<PeerStats>,
     pub pieces: Bitfield,
     pub am_choking: bool,
-    pub am_interested: bool,
-    pub peer_choking: bool,
     pub peer_interested: bool,
-    pub snubbed: bool,
     pub outgoing: bool,
     /// The port it listens on (its address for outgoing connections, else BEP 10 `p`).
     pub listen_port: Option<u16>,

@@ -73,7 +73,7 @@ pub(crate) async fn start(
 ) -> Result<TorrentHandle, ClientError> {
     let info_hash = torrent.info_hash_v1().ok_or(ClientError::V2Only)?;
     if session.torrents().contains_key(&info_hash) {
-        return Err(ClientError::Duplicate(info_hash.to_hex()));
+        return Err(ClientError::Duplicate(info_hash));
     }
     let info = Arc::new(torrent.info.clone());
     let dir = opts.dir.clone();

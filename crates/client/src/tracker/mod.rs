@@ -167,7 +167,7 @@ impl Tiers {
             .and_then(|l| l.iter_mut().find(|s| s.url == url))
         {
             s.working = false;
-            s.error = Some(err.to_string());
+            s.error = Some(crate::error::chain(err));
         }
     }
 }
@@ -179,7 +179,7 @@ pub async fn announce_tiers(
     via: Via,
 ) -> Result<AnnounceResponse, TrackerError> {
     let order = tiers.lock().map(|t| t.order()).unwrap_or_default();
-    let mut last = TrackerError::BadUrl("no trackers".into());
+    let mut last = TrackerError::NoTrackers;
     for (tier, url) in order {
         let result = announce(&url, req, via).await;
         let Ok(mut t) = tiers.lock() else { break };
