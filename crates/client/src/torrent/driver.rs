@@ -1,16 +1,20 @@
-//! A torrent's driver task: once a second it updates rates, connects peers, announces and
-//! saves resume state; every 10 s it runs the choker; it handles hash results (have
-//! broadcasts, strikes and bans) and stops the torrent cleanly.
+//! A torrent's driver task: once a second it updates rates, retries peers and asks its
+//! schedules (see `schedule.rs`) whether to run the choker, send PEX, announce or save
+//! resume state; it connects new peers (from trackers, PEX, the user) as soon as they come,
+//! handles hash results (have broadcasts, strikes and bans) and stops the torrent cleanly.
+//! It reads the clock once per wake-up and hands that `now` to everything it does.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tracker_proto::common::{AnnounceEvent, AnnounceRequest, Transfer};
 
+use super::schedule::{AnnounceSchedule, ChokeSchedule, Every, Reply, ResumeSchedule};
 use super::{Checked, Event, PeerCmd, TorrentShared, ban_key};
 use crate::choker::{self, Candidate};
 use crate::counters::Counters;
@@ -29,17 +33,11 @@ const FLUSH_EVERY: u64 = 64 << 20;
 struct Driver {
     t: Arc<TorrentShared>,
     rng: Rng,
-    last_choke: Instant,
-    last_optimistic: Instant,
-    next_announce: Instant,
-    announcing: bool,
-    announce_failures: u32,
-    pending_event: AnnounceEvent,
-    started_sent: bool,
-    dirty: bool,
-    last_save: Instant,
+    choke: ChokeSchedule,
+    announce: AnnounceSchedule,
+    resume: ResumeSchedule,
+    pex: Every,
     meters: (RateMeter, RateMeter),
-    last_pex: Instant,
     /// Verified bytes not yet covered by a background flush.
     unflushed: u64,
     flushing: Arc<AtomicBool>,
@@ -47,23 +45,19 @@ struct Driver {
 
 pub(super) async fn run(t: Arc<TorrentShared>, mut events: mpsc::UnboundedReceiver<Event>) {
     let now = Instant::now();
+    let timing = t.session.config.timing.clone();
     let mut d = Driver {
         t,
         rng: Rng::from_entropy(0),
-        last_choke: now,
-        last_optimistic: now,
-        next_announce: now,
-        announcing: false,
-        announce_failures: 0,
-        pending_event: AnnounceEvent::Started,
-        started_sent: false,
-        dirty: false,
-        last_save: now,
+        choke: ChokeSchedule::new(now, timing.choke_interval, timing.optimistic_interval),
+        announce: AnnounceSchedule::new(now, timing.tracker_retry_min, timing.tracker_retry_max),
+        resume: ResumeSchedule::new(now, timing.resume_interval),
+        pex: Every::new(now, timing.pex_interval),
         meters: Default::default(),
-        last_pex: now,
         unflushed: 0,
         flushing: Arc::new(AtomicBool::new(false)),
     };
+    // Rates are measured over one-second ticks, and peers that failed are retried on them.
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
@@ -74,15 +68,15 @@ pub(super) async fn run(t: Arc<TorrentShared>, mut events: mpsc::UnboundedReceiv
                     let _ = done.send(());
                     break;
                 }
-                Some(e) => d.on_event(e).await,
+                Some(e) => d.on_event(e, Instant::now()).await,
             },
-            _ = tick.tick() => d.tick(),
+            _ = tick.tick() => d.tick(Instant::now()),
         }
     }
 }
 
 impl Driver {
-    async fn on_event(&mut self, e: Event) {
+    async fn on_event(&mut self, e: Event, now: Instant) {
         match e {
             Event::PieceChecked {
                 piece,
@@ -92,7 +86,7 @@ impl Driver {
                 if let Some(b) = buffer {
                     self.t.lock().assembly.recycle(b);
                 }
-                self.piece_checked(piece, outcome);
+                self.piece_checked(piece, outcome, now);
             }
             Event::PeerGone { addr, .. } => {
                 let delay = self.t.session.config.timing.reconnect_delay;
@@ -100,29 +94,21 @@ impl Driver {
                 if let Some(k) = s.known.get_mut(&addr) {
                     k.connected = false;
                     // 1, 2, 4, … 64 times the base delay.
-                    k.retry_at = Some(Instant::now() + delay * (1 << k.failures.min(6)));
+                    k.retry_at = Some(now + delay * (1 << k.failures.min(6)));
                     k.failures += 1;
                 }
             }
-            Event::AddPeers(addrs) => self.add_peers(addrs),
-            Event::Announced(result, interval) => {
-                self.announcing = false;
-                let timing = &self.t.session.config.timing;
-                match result {
-                    Ok(peers) => {
-                        self.announce_failures = 0;
-                        self.started_sent = true;
-                        self.next_announce =
-                            Instant::now() + Duration::from_secs(u64::from(interval.max(30)));
-                        self.add_peers(peers);
-                    }
-                    Err(()) => {
-                        let wait = timing.tracker_retry_min * (1 << self.announce_failures.min(10));
-                        self.announce_failures += 1;
-                        self.next_announce = Instant::now() + wait.min(timing.tracker_retry_max);
-                    }
-                }
+            // New peers are tried at once, not at the next tick.
+            Event::AddPeers(addrs) => {
+                self.add_peers(addrs);
+                self.connect_peers(now);
             }
+            Event::Announced(Ok((peers, reply))) => {
+                self.announce.succeeded(now, reply);
+                self.add_peers(peers);
+                self.connect_peers(now);
+            }
+            Event::Announced(Err(())) => self.announce.failed(now),
             Event::Recheck(done) => {
                 self.recheck().await;
                 let _ = done.send(());
@@ -154,11 +140,11 @@ impl Driver {
         }
     }
 
-    fn piece_checked(&mut self, piece: u32, outcome: Checked) {
+    fn piece_checked(&mut self, piece: u32, outcome: Checked, now: Instant) {
         let mut s = self.t.lock();
         let contributors = s.picker.verified(piece, outcome == Checked::Good);
         if outcome == Checked::Good {
-            self.dirty = true;
+            self.resume.changed();
             for p in s.peers.values() {
                 let _ = p.cmd.send(PeerCmd::Have(piece));
             }
@@ -175,11 +161,8 @@ impl Driver {
                 tracing::info!(name = %self.t.meta.info.name, "download complete");
                 s.assembly.retain(|_| false);
                 let _ = self.t.complete.send_replace(true);
-                if self.started_sent {
-                    self.pending_event = AnnounceEvent::Completed;
-                    self.next_announce = Instant::now();
-                }
-                self.last_save = Instant::now() - self.t.session.config.timing.resume_interval;
+                self.announce.completed(now);
+                self.resume.completed();
             }
             return;
         }
@@ -207,28 +190,20 @@ impl Driver {
         }
     }
 
-    fn tick(&mut self) {
+    fn tick(&mut self, now: Instant) {
         self.update_rates();
-        let timing = self.t.session.config.timing.clone();
-        if self.last_choke.elapsed() >= timing.choke_interval {
-            let rotate = self.last_optimistic.elapsed() >= timing.optimistic_interval;
-            if rotate {
-                self.last_optimistic = Instant::now();
-            }
-            self.last_choke = Instant::now();
-            self.choke(rotate);
+        if let Some(round) = self.choke.due(now) {
+            self.run_choker(round.rotate);
         }
-        self.connect_peers();
-        if !self.t.meta.private && self.last_pex.elapsed() >= timing.pex_interval {
-            self.last_pex = Instant::now();
+        self.connect_peers(now);
+        if !self.t.meta.private && self.pex.due(now) {
             self.send_pex();
         }
-        if !self.announcing && Instant::now() >= self.next_announce {
-            self.announce();
+        let has_trackers = self.t.tiers.lock().map(|t| !t.is_empty()).unwrap_or(false);
+        if let Some(event) = self.announce.due(now, has_trackers) {
+            self.start_announce(event);
         }
-        if self.dirty && self.last_save.elapsed() >= timing.resume_interval {
-            self.dirty = false;
-            self.last_save = Instant::now();
+        if self.resume.due(now) {
             let t = self.t.clone();
             tokio::task::spawn_blocking(move || save(&t));
         }
@@ -249,7 +224,7 @@ impl Driver {
         totals.up_rate.store(self.meters.1.rate(), Ordering::Relaxed);
     }
 
-    fn choke(&mut self, rotate: bool) {
+    fn run_choker(&mut self, rotate: bool) {
         let seeding = self.t.is_complete();
         let slots = self.t.session.config.upload_slots;
         let mut s = self.t.lock();
@@ -318,9 +293,8 @@ impl Driver {
         }
     }
 
-    fn connect_peers(&mut self) {
+    fn connect_peers(&mut self, now: Instant) {
         let max = self.t.session.config.max_peers_per_torrent;
-        let now = Instant::now();
         let mut s = self.t.lock();
         let seeding = s.picker.have().is_full();
         if s.disk.paused() {
@@ -371,28 +345,26 @@ impl Driver {
         }
     }
 
-    fn announce(&mut self) {
-        if self.t.tiers.lock().map(|t| t.is_empty()).unwrap_or(true) {
-            self.next_announce = Instant::now() + Duration::from_secs(3600);
-            return;
-        }
-        self.announcing = true;
-        let event = std::mem::replace(&mut self.pending_event, AnnounceEvent::None);
+    fn start_announce(&mut self, event: AnnounceEvent) {
         let req = self.announce_request(event);
         let t = self.t.clone();
         tokio::spawn(async move {
             let result = crate::tracker::announce_tiers(&t.tiers, &req, t.session.via()).await;
-            let (peers, interval) = match result {
+            let outcome = match result {
                 Ok(r) => {
                     tracing::debug!(peers = r.peers.len(), interval = r.interval, "announced");
-                    (Ok(r.peers.iter().map(|p| p.addr).collect()), r.interval)
+                    let reply = Reply {
+                        interval: r.interval,
+                        min_interval: r.min_interval,
+                    };
+                    Ok((r.peers.iter().map(|p| p.addr).collect(), reply))
                 }
                 Err(e) => {
-                    tracing::debug!(error = %e, "announce failed");
-                    (Err(()), 0)
+                    tracing::debug!(error = %crate::error::chain(&e), "announce failed");
+                    Err(())
                 }
             };
-            t.event(Event::Announced(peers, interval));
+            t.event(Event::Announced(outcome));
         });
     }
 
@@ -417,7 +389,7 @@ impl Driver {
         for p in s.peers.values() {
             let _ = p.cmd.send(PeerCmd::Refill);
         }
-        self.dirty = true;
+        self.resume.changed();
     }
 
     async fn stop(&mut self) {
@@ -430,7 +402,7 @@ impl Driver {
         let t = self.t.clone();
         let _ = tokio::task::spawn_blocking(move || save(&t)).await;
         let has_trackers = self.t.tiers.lock().map(|t| !t.is_empty()).unwrap_or(false);
-        if self.started_sent && has_trackers {
+        if self.announce.started_sent() && has_trackers {
             let req = self.announce_request(AnnounceEvent::Stopped);
             let timeout = Duration::from_secs(3);
             let mut via = self.t.session.via();

@@ -5,13 +5,14 @@ mod assembly;
 mod disk;
 mod driver;
 mod handle;
+mod schedule;
 mod start;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use metainfo::Info;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -89,7 +90,7 @@ pub(crate) struct PeerEntry {
 pub(crate) struct Known {
     pub connected: bool,
     pub failures: u32,
-    pub retry_at: Option<Instant>,
+    pub retry_at: Option<tokio::time::Instant>,
 }
 
 /// State shared by the peers of a torrent, behind [`TorrentShared::state`].
@@ -160,8 +161,9 @@ pub(crate) enum Event {
     PeerGone { addr: SocketAddr },
     /// New addresses (tracker, PEX, user).
     AddPeers(Vec<SocketAddr>),
-    /// An announce finished.
-    Announced(Result<Vec<SocketAddr>, ()>, u32),
+    /// An announce finished: the peers and when to come back, or a failure (its cause is
+    /// in the trackers' statuses).
+    Announced(Result<(Vec<SocketAddr>, schedule::Reply), ()>),
     /// Hash everything on disk again.
     Recheck(oneshot::Sender<()>),
     /// Save state, say goodbye to the trackers and stop.

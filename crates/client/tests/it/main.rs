@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod connect;
 mod disk_full;
 mod faults;
 mod listen;
