@@ -4,6 +4,7 @@
 // Test helpers outside #[test] functions may unwrap: a failure there is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod announce_clock;
 mod common;
 mod connect;
 mod disk_full;
