@@ -15,6 +15,7 @@ use sha1::{Digest, Sha1};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 use tracker_proto::common::{AnnounceEvent, AnnounceRequest, Transfer};
 use wire::extended::{ExtendedHandshake, UT_METADATA};
 use wire::metadata::{METADATA_PIECE_LEN, MetadataMessage};
@@ -50,6 +51,19 @@ pub(crate) async fn fetch(
     timeout: Duration,
 ) -> Result<Torrent, ClientError> {
     let info_hash = magnet.info_hash_v1.ok_or(ClientError::V2Only)?;
+    let span = tracing::info_span!("magnet", %info_hash);
+    fetch_in_span(session, magnet, info_hash, extra_peers, timeout)
+        .instrument(span)
+        .await
+}
+
+async fn fetch_in_span(
+    session: &SessionShared,
+    magnet: &Magnet,
+    info_hash: InfoHash,
+    extra_peers: &[SocketAddr],
+    timeout: Duration,
+) -> Result<Torrent, ClientError> {
     let (found, mut addrs) = mpsc::unbounded_channel::<SocketAddr>();
     for a in extra_peers {
         let _ = found.send(*a);
@@ -61,13 +75,16 @@ pub(crate) async fn fetch(
             }
             PeerAddr::Host { host, port } => {
                 let (found, host, port) = (found.clone(), host.clone(), *port);
-                tokio::spawn(async move {
-                    if let Ok(list) = tokio::net::lookup_host((host.as_str(), port)).await {
-                        for a in list {
-                            let _ = found.send(a);
+                tokio::spawn(
+                    async move {
+                        if let Ok(list) = tokio::net::lookup_host((host.as_str(), port)).await {
+                            for a in list {
+                                let _ = found.send(a);
+                            }
                         }
                     }
-                });
+                    .in_current_span(),
+                );
             }
         }
     }
@@ -88,16 +105,19 @@ pub(crate) async fn fetch(
             ip: None,
             key: Some(session.announce_key()),
         };
-        tokio::spawn(async move {
-            match crate::tracker::announce(&url, &req, via).await {
-                Ok(resp) => {
-                    for p in &resp.peers {
-                        let _ = found.send(p.addr);
+        tokio::spawn(
+            async move {
+                match crate::tracker::announce(&url, &req, via).await {
+                    Ok(resp) => {
+                        for p in &resp.peers {
+                            let _ = found.send(p.addr);
+                        }
                     }
+                    Err(e) => tracing::debug!(error = %chain(&e), "magnet: announce failed"),
                 }
-                Err(e) => tracing::debug!(error = %chain(&e), "magnet: announce failed"),
             }
-        });
+            .in_current_span(),
+        );
     }
     drop(found);
 
@@ -115,9 +135,10 @@ pub(crate) async fn fetch(
             next = addrs.recv(), if more_coming && fetches.len() < PARALLEL => match next {
                 Some(addr) if asked.insert(addr) => {
                     let (peer_id, bind) = (session.peer_id, session.bind);
+                    let span = crate::peer::span(&tracing::Span::current(), addr, "out");
                     fetches.spawn(async move {
                         (addr, ask_peer(addr, info_hash, peer_id, bind).await)
-                    });
+                    }.instrument(span));
                 }
                 Some(_) => {}
                 // Every source (given peers, x.pe names, trackers) has said all it knows.
@@ -163,7 +184,7 @@ async fn ask_peer(
             .unwrap_or(Err(FetchError::Timeout));
         match got {
             Err(FetchError::Connect(e)) if e.is_transient() && attempt < ATTEMPTS => {
-                tracing::debug!(%addr, error = %chain(&e), attempt, "magnet: trying the peer again");
+                tracing::debug!(error = %chain(&e), attempt, "magnet: trying the peer again");
                 tokio::time::sleep(RETRY_DELAY).await;
                 attempt += 1;
             }

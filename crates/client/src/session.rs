@@ -1,4 +1,7 @@
 //! The session: listening sockets, the torrents, session-wide limits and the peer id.
+//!
+//! Lock order: see the `torrent` module. The session's own locks (`torrents`,
+//! `external_ip`) are held for a lookup or an update, with no other lock taken inside.
 
 use std::collections::HashMap;
 use std::io;

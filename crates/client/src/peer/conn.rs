@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 use wire::extended::{ExtendedHandshake, UT_METADATA, UT_PEX};
 use wire::pex::Pex;
 use wire::{Bitfield, BlockRequest, Handshake, Limits, Message};
@@ -105,7 +106,8 @@ pub(super) async fn run(
     let (rd, wr) = stream.into_split();
     let (out, out_rx) = queue::channel(stats.clone());
     let pending: Pending = Arc::new(Mutex::new(HashSet::new()));
-    let writer = tokio::spawn(writer::run(t.clone(), wr, out_rx, pending.clone(), stats.clone()));
+    let writer =
+        tokio::spawn(writer::run(t.clone(), wr, out_rx, pending.clone(), stats.clone()).in_current_span());
     let now = Instant::now();
     let mut c = Conn {
         t: t.clone(),

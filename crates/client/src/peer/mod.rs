@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tracing::Instrument;
 use wire::{Handshake, Parsed, Reserved};
 
 use crate::error::{ConnectError, HandshakeError, chain};
@@ -88,8 +89,18 @@ pub(crate) async fn open(
     Ok((s, theirs))
 }
 
+/// The span of one peer connection (`direction` "in" or "out").
+pub(crate) fn span(parent: &tracing::Span, addr: SocketAddr, direction: &'static str) -> tracing::Span {
+    tracing::debug_span!(parent: parent, "peer", %addr, direction = %direction)
+}
+
 /// Connects to `addr` and runs the connection until it ends, holding its `slot` meanwhile.
-pub(crate) async fn connect(t: Arc<TorrentShared>, addr: SocketAddr, _slot: Slot) {
+pub(crate) async fn connect(t: Arc<TorrentShared>, addr: SocketAddr, slot: Slot) {
+    let span = span(&t.span, addr, "out");
+    connect_in_span(t, addr, slot).instrument(span).await;
+}
+
+async fn connect_in_span(t: Arc<TorrentShared>, addr: SocketAddr, _slot: Slot) {
     let result = open(addr, t.session.bind, &our_handshake(&t)).await;
     {
         let mut s = t.lock();

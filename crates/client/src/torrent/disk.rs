@@ -110,7 +110,10 @@ impl TorrentShared {
             let _ = p.cmd.send(PeerCmd::Close);
         }
         drop(s);
-        self.runtime.spawn(retry_loop(self.clone()));
+        self.runtime.spawn(tracing::Instrument::instrument(
+            retry_loop(self.clone()),
+            self.span.clone(),
+        ));
     }
 }
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tracing::Instrument;
 use tracker_proto::common::{AnnounceEvent, AnnounceRequest, Transfer};
 
 use super::schedule::{AnnounceSchedule, ChokeSchedule, Every, Reply, ResumeSchedule};
@@ -348,24 +349,27 @@ impl Driver {
     fn start_announce(&mut self, event: AnnounceEvent) {
         let req = self.announce_request(event);
         let t = self.t.clone();
-        tokio::spawn(async move {
-            let result = crate::tracker::announce_tiers(&t.tiers, &req, t.session.via()).await;
-            let outcome = match result {
-                Ok(r) => {
-                    tracing::debug!(peers = r.peers.len(), interval = r.interval, "announced");
-                    let reply = Reply {
-                        interval: r.interval,
-                        min_interval: r.min_interval,
-                    };
-                    Ok((r.peers.iter().map(|p| p.addr).collect(), reply))
-                }
-                Err(e) => {
-                    tracing::debug!(error = %crate::error::chain(&e), "announce failed");
-                    Err(())
-                }
-            };
-            t.event(Event::Announced(outcome));
-        });
+        tokio::spawn(
+            async move {
+                let result = crate::tracker::announce_tiers(&t.tiers, &req, t.session.via()).await;
+                let outcome = match result {
+                    Ok(r) => {
+                        tracing::debug!(peers = r.peers.len(), interval = r.interval, "announced");
+                        let reply = Reply {
+                            interval: r.interval,
+                            min_interval: r.min_interval,
+                        };
+                        Ok((r.peers.iter().map(|p| p.addr).collect(), reply))
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %crate::error::chain(&e), "announce failed");
+                        Err(())
+                    }
+                };
+                t.event(Event::Announced(outcome));
+            }
+            .instrument(self.t.span.clone()),
+        );
     }
 
     async fn recheck(&mut self) {

@@ -1,5 +1,26 @@
 //! One torrent in a session: the state its peers share (behind one short-held lock), the
 //! driver task that runs its timers, and the [`TorrentHandle`] users hold.
+//!
+//! # Lock order
+//!
+//! The engine's locks are std mutexes held for a few field updates, never across an
+//! `.await` (their guards are not `Send`, so the compiler refuses it in spawned tasks) and
+//! never around disk or network I/O. Where one is taken inside another, the outer one comes
+//! first in this list; a lock is never taken while one below it is held:
+//!
+//! 1. `SessionShared::torrents` (session.rs): only to look a torrent up, add or remove it;
+//!    nothing else is locked meanwhile, and torrents are cloned out before use.
+//! 2. [`TorrentShared::state`] (`TorrentShared::lock`): the picker, the peers' entries, the
+//!    known addresses. Inside it may come:
+//! 3. [`TorrentShared::tiers`] (snapshots read the trackers' statuses under the state), and
+//! 4. `SessionShared::external_ip` (trimming known peers asks for our address).
+//!
+//! Leaves, never held while another lock is taken: a peer's pending requests
+//! (`peer/writer.rs`, taken after the state is released), the rate limiters' buckets, the
+//! resume journal, and storage's locks (file pool, piece writer, sync, simulated faults),
+//! which are only taken with no torrent lock held: blocks are written and pieces hashed
+//! after the state lock is released. A peer's flags (`peer/flags.rs`) and counters are
+//! atomics, read without any lock.
 
 mod assembly;
 mod disk;
@@ -209,6 +230,8 @@ pub(crate) struct TorrentShared {
     pub started: SystemTime,
     /// The runtime the torrent's tasks run on, for those started from blocking threads.
     pub runtime: tokio::runtime::Handle,
+    /// The torrent's span (`info_hash` in hex): its tasks and its peers' spans are in it.
+    pub span: tracing::Span,
 }
 
 impl TorrentShared {
@@ -238,6 +261,7 @@ impl TorrentShared {
     pub fn check_piece(self: &Arc<Self>, piece: u32, buffer: Option<PieceBuf>) {
         let t = self.clone();
         rayon::spawn(move || {
+            let _span = t.span.clone().entered();
             let (outcome, buffer) = match buffer {
                 Some(buf) if !t.storage.piece_matches(piece, buf.bytes()) => (Checked::Corrupt, Some(buf)),
                 Some(buf) => match t.storage.write_piece(piece, buf.bytes()) {

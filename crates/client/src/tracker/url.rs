@@ -26,6 +26,14 @@ pub enum TrackerUrl {
 }
 
 impl TrackerUrl {
+    /// The host name or address: what logs may show of a tracker (its path and query may
+    /// hold a passkey).
+    pub fn host(&self) -> &str {
+        match self {
+            Self::Http { host, .. } | Self::Udp { host, .. } => host,
+        }
+    }
+
     /// Parses a URL.
     pub fn parse(url: &str) -> Result<Self, TrackerError> {
         let bad = || TrackerError::BadUrl(redact(url));

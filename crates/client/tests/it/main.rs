@@ -10,6 +10,7 @@ mod connect;
 mod disk_full;
 mod faults;
 mod listen;
+mod logs;
 mod magnet;
 mod many_files;
 mod peer_limits;
