@@ -3,7 +3,7 @@
 //! piece is complete) and keeping a queue of requests to it whose depth follows its rate.
 
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use tokio::time::Instant;
 
 use wire::{BLOCK_LEN, BlockRequest, Message};
 

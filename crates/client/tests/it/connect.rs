@@ -69,19 +69,10 @@ async fn tracker_naming(peer: SocketAddr) -> String {
     url
 }
 
-/// Waits until `connected`, keeping the runtime busy so that the paused clock stays where it
-/// is; fails if the clock moved or (a hang guard, in wall time) nothing happens.
+/// Waits for the connection with the paused clock held still (see `testkit::clock`).
 async fn connected_without_the_clock_moving(connected: &AtomicBool, what: &str) {
-    let frozen = tokio::time::Instant::now();
-    let guard = std::time::Instant::now();
-    while !connected.load(Ordering::SeqCst) {
-        assert!(
-            guard.elapsed() < Duration::from_secs(10),
-            "{what}: no connection attempt while the clock stood still (waiting for a tick?)"
-        );
-        tokio::task::yield_now().await;
-    }
-    assert_eq!(tokio::time::Instant::now(), frozen, "{what}: the clock moved");
+    let done = || connected.load(Ordering::SeqCst);
+    testkit::clock::without_time_passing(what, Duration::from_secs(10), done).await;
 }
 
 #[tokio::test(start_paused = true)]

@@ -26,9 +26,31 @@ impl io::Write for Captured {
     }
 }
 
-// One thread: the subscriber set for this test's thread sees every task of the test.
-#[tokio::test]
-async fn tracker_spans_name_the_host_and_never_the_passkey() {
+/// Set in the child process the test starts.
+const CHILD: &str = "NEXSUJ_TEST_LOGS_CHILD";
+
+#[test]
+fn tracker_spans_name_the_host_and_never_the_passkey() {
+    if std::env::var_os(CHILD).is_some() {
+        return spans_and_no_passkey();
+    }
+    // tracing caches per call site whether anyone listens: a test running beside this one
+    // with no subscriber can make a span of this one's disappear. The check runs alone, in
+    // a child process, with a global subscriber.
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "logs::tracker_spans_name_the_host_and_never_the_passkey",
+        ])
+        .arg("--nocapture")
+        .env(CHILD, "1")
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn spans_and_no_passkey() {
     let logs = Captured::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -37,7 +59,7 @@ async fn tracker_spans_name_the_host_and_never_the_passkey() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber).unwrap();
 
     // A tracker that hangs up: the announce fails, and the status says so. The same
     // listener is given as a peer: it hangs up on the handshake too.
