@@ -1,6 +1,6 @@
 //! Test helpers shared by nexsuj's crates (a dev-dependency only): temporary directories that
 //! clean up after themselves, deterministic pseudo-random content, and tokio's paused clock
-//! held still ([`clock`]).
+//! held still (`clock`, behind the feature of that name).
 //!
 //! ```
 //! let dir = testkit::TempDir::new("doc");
@@ -8,6 +8,7 @@
 //! assert_eq!(std::fs::read(&files[0]).unwrap(), testkit::pseudo_random(0, 100));
 //! ```
 
+#[cfg(feature = "clock")]
 pub mod clock;
 
 use std::path::{Path, PathBuf};
