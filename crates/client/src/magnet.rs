@@ -57,14 +57,15 @@ pub(crate) async fn fetch(
         .await
 }
 
-async fn fetch_in_span(
+/// Starts asking every source of peers (the caller's, the magnet's `x.pe`, its trackers);
+/// the channel closes once all have answered.
+fn peer_sources(
     session: &SessionShared,
     magnet: &Magnet,
     info_hash: InfoHash,
     extra_peers: &[SocketAddr],
-    timeout: Duration,
-) -> Result<Torrent, ClientError> {
-    let (found, mut addrs) = mpsc::unbounded_channel::<SocketAddr>();
+) -> mpsc::UnboundedReceiver<SocketAddr> {
+    let (found, addrs) = mpsc::unbounded_channel::<SocketAddr>();
     for a in extra_peers {
         let _ = found.send(*a);
     }
@@ -119,8 +120,17 @@ async fn fetch_in_span(
             .in_current_span(),
         );
     }
-    drop(found);
+    addrs
+}
 
+async fn fetch_in_span(
+    session: &SessionShared,
+    magnet: &Magnet,
+    info_hash: InfoHash,
+    extra_peers: &[SocketAddr],
+    timeout: Duration,
+) -> Result<Torrent, ClientError> {
+    let mut addrs = peer_sources(session, magnet, info_hash, extra_peers);
     let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
     let mut asked = HashSet::new();
