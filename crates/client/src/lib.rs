@@ -10,6 +10,7 @@
 //!   (atomic snapshots and a journal), [`rate`] (token buckets), [`tracker`] (HTTP and UDP,
 //!   BEP 12 tiers). Peers speak [`wire`] with the fast extension (BEP 6) and the extension
 //!   protocol (BEP 10, ut_pex of BEP 11 except for private torrents, BEP 27).
+//! - [`error`]: typed errors that carry their causes; [`error::chain`] prints one with them.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), client::ClientError> {
@@ -25,7 +26,7 @@
 pub mod choker;
 mod config;
 mod counters;
-mod error;
+pub mod error;
 pub mod magnet;
 mod net;
 mod peer;
@@ -41,7 +42,7 @@ pub mod tracker;
 
 pub use config::{AddOptions, SessionConfig, Timing};
 pub use counters::SessionCounters;
-pub use error::{ClientError, TrackerError};
+pub use error::{ClientError, MetadataError, TrackerError};
 pub use session::Session;
 pub use snapshot::{DiskStatus, PeerSnapshot, SessionSnapshot, TorrentSnapshot};
 pub use storage::{Allocation, DiskFaults, FilePoolStats};

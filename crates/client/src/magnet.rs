@@ -12,15 +12,17 @@ use ids::{InfoHash, PeerId};
 use metainfo::magnet::{Magnet, PeerAddr};
 use metainfo::{Strictness, Torrent};
 use sha1::{Digest, Sha1};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 use tracker_proto::common::{AnnounceEvent, AnnounceRequest, Transfer};
 use wire::extended::{ExtendedHandshake, UT_METADATA};
 use wire::metadata::{METADATA_PIECE_LEN, MetadataMessage};
-use wire::{Limits, Message, Parsed};
+use wire::{Limits, Message};
 
-use crate::error::ClientError;
+use crate::error::{ClientError, FetchError, FrameError, LastError, MetadataError, chain};
+use crate::peer::frames::FrameReader;
 use crate::peer::{UT_METADATA_ID, handshake_for};
 use crate::session::SessionShared;
 
@@ -49,7 +51,21 @@ pub(crate) async fn fetch(
     timeout: Duration,
 ) -> Result<Torrent, ClientError> {
     let info_hash = magnet.info_hash_v1.ok_or(ClientError::V2Only)?;
-    let (found, mut addrs) = mpsc::unbounded_channel::<SocketAddr>();
+    let span = tracing::info_span!("magnet", %info_hash);
+    fetch_in_span(session, magnet, info_hash, extra_peers, timeout)
+        .instrument(span)
+        .await
+}
+
+/// Starts asking every source of peers (the caller's, the magnet's `x.pe`, its trackers);
+/// the channel closes once all have answered.
+fn peer_sources(
+    session: &SessionShared,
+    magnet: &Magnet,
+    info_hash: InfoHash,
+    extra_peers: &[SocketAddr],
+) -> mpsc::UnboundedReceiver<SocketAddr> {
+    let (found, addrs) = mpsc::unbounded_channel::<SocketAddr>();
     for a in extra_peers {
         let _ = found.send(*a);
     }
@@ -60,13 +76,16 @@ pub(crate) async fn fetch(
             }
             PeerAddr::Host { host, port } => {
                 let (found, host, port) = (found.clone(), host.clone(), *port);
-                tokio::spawn(async move {
-                    if let Ok(list) = tokio::net::lookup_host((host.as_str(), port)).await {
-                        for a in list {
-                            let _ = found.send(a);
+                tokio::spawn(
+                    async move {
+                        if let Ok(list) = tokio::net::lookup_host((host.as_str(), port)).await {
+                            for a in list {
+                                let _ = found.send(a);
+                            }
                         }
                     }
-                });
+                    .in_current_span(),
+                );
             }
         }
     }
@@ -87,38 +106,49 @@ pub(crate) async fn fetch(
             ip: None,
             key: Some(session.announce_key()),
         };
-        tokio::spawn(async move {
-            match crate::tracker::announce(&url, &req, via).await {
-                Ok(resp) => {
-                    for p in &resp.peers {
-                        let _ = found.send(p.addr);
+        tokio::spawn(
+            async move {
+                match crate::tracker::announce(&url, &req, via).await {
+                    Ok(resp) => {
+                        for p in &resp.peers {
+                            let _ = found.send(p.addr);
+                        }
                     }
+                    Err(e) => tracing::debug!(error = %chain(&e), "magnet: announce failed"),
                 }
-                Err(e) => tracing::debug!(%url, error = %e, "magnet: announce failed"),
             }
-        });
+            .in_current_span(),
+        );
     }
-    drop(found);
+    addrs
+}
 
+async fn fetch_in_span(
+    session: &SessionShared,
+    magnet: &Magnet,
+    info_hash: InfoHash,
+    extra_peers: &[SocketAddr],
+    timeout: Duration,
+) -> Result<Torrent, ClientError> {
+    let mut addrs = peer_sources(session, magnet, info_hash, extra_peers);
     let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
     let mut asked = HashSet::new();
     let mut fetches = JoinSet::new();
-    let mut last_error = "no peers found";
+    let mut last_error = LastError::NoPeersFound;
     let mut more_coming = true;
     loop {
         if !more_coming && fetches.is_empty() {
-            return Err(ClientError::Metadata(format!(
-                "every peer failed; last error: {last_error}"
-            )));
+            return Err(MetadataError::EveryPeerFailed(last_error).into());
         }
         tokio::select! {
             next = addrs.recv(), if more_coming && fetches.len() < PARALLEL => match next {
                 Some(addr) if asked.insert(addr) => {
                     let (peer_id, bind) = (session.peer_id, session.bind);
+                    let span = crate::peer::span(&tracing::Span::current(), addr, "out");
                     fetches.spawn(async move {
                         (addr, ask_peer(addr, info_hash, peer_id, bind).await)
-                    });
+                    }.instrument(span));
                 }
                 Some(_) => {}
                 // Every source (given peers, x.pe names, trackers) has said all it knows.
@@ -129,14 +159,14 @@ pub(crate) async fn fetch(
                     tracing::info!(%addr, bytes = info.len(), "metadata received");
                     return torrent_from(&info, &magnet.trackers);
                 }
-                Ok((addr, Err(why))) => {
-                    tracing::debug!(%addr, why, "magnet: no metadata from this peer");
-                    last_error = why;
+                Ok((addr, Err(error))) => {
+                    tracing::debug!(%addr, error = %chain(&error), "magnet: no metadata from this peer");
+                    last_error = LastError::Peer { addr, error };
                 }
-                Err(_) => last_error = "a fetch task failed",
+                Err(e) => last_error = LastError::TaskFailed(e),
             },
             () = &mut deadline => {
-                return Err(ClientError::Metadata(format!("timed out; last error: {last_error}")));
+                return Err(MetadataError::TimedOut(last_error).into());
             }
         }
     }
@@ -146,7 +176,7 @@ pub(crate) async fn fetch(
 fn torrent_from(info: &[u8], trackers: &[String]) -> Result<Torrent, ClientError> {
     let tiers = trackers.iter().map(|t| vec![t.clone()]).collect();
     Torrent::from_info_bytes(info, tiers, Strictness::Lenient)
-        .map_err(|e| ClientError::Metadata(format!("the info dictionary is not valid: {e}")))
+        .map_err(|e| MetadataError::InvalidInfo(e).into())
 }
 
 /// Asks one peer, trying again a few times when it could not be reached or did not answer
@@ -156,15 +186,15 @@ async fn ask_peer(
     info_hash: InfoHash,
     peer_id: PeerId,
     bind: Option<std::net::IpAddr>,
-) -> Result<Vec<u8>, &'static str> {
+) -> Result<Vec<u8>, FetchError> {
     let mut attempt = 1;
     loop {
         let got = tokio::time::timeout(PER_PEER, from_peer(addr, info_hash, peer_id, bind))
             .await
-            .unwrap_or(Err("timed out"));
+            .unwrap_or(Err(FetchError::Timeout));
         match got {
-            Err(why @ ("connect failed" | "no handshake")) if attempt < ATTEMPTS => {
-                tracing::debug!(%addr, why, attempt, "magnet: trying the peer again");
+            Err(FetchError::Connect(e)) if e.is_transient() && attempt < ATTEMPTS => {
+                tracing::debug!(error = %chain(&e), attempt, "magnet: trying the peer again");
                 tokio::time::sleep(RETRY_DELAY).await;
                 attempt += 1;
             }
@@ -179,10 +209,10 @@ async fn from_peer(
     info_hash: InfoHash,
     peer_id: PeerId,
     bind: Option<std::net::IpAddr>,
-) -> Result<Vec<u8>, &'static str> {
+) -> Result<Vec<u8>, FetchError> {
     let (mut s, theirs) = crate::peer::open(addr, bind, &handshake_for(info_hash, peer_id)).await?;
     if !theirs.reserved.extension_protocol() {
-        return Err("no extension protocol");
+        return Err(FetchError::NoExtensionProtocol);
     }
     let mut frame = Vec::new();
     let hs = ExtendedHandshake {
@@ -196,78 +226,81 @@ async fn from_peer(
         payload: &payload,
     }
     .write(&mut frame);
-    s.write_all(&frame).await.map_err(|_| "write failed")?;
+    let write_failed = |e| FetchError::Frames(FrameError::Write(e));
+    s.write_all(&frame).await.map_err(write_failed)?;
 
-    let limits = Limits::default();
     let mut fetch: Option<Fetch> = None;
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut filled = 0;
+    let mut frames = FrameReader::new(64 * 1024, Limits::default());
     loop {
-        let mut off = 0;
         let mut out = Vec::new();
-        while let Parsed::Done { value, len } =
-            wire::decode(&buf[off..filled], &limits).map_err(|_| "protocol violation")?
-        {
-            off += len;
-            match value {
-                Message::Extended { id: 0, payload } if fetch.is_none() => {
-                    let hs = ExtendedHandshake::parse(payload).map_err(|_| "bad extension handshake")?;
-                    let their_id = hs.id_of(UT_METADATA).ok_or("no ut_metadata")?;
-                    let size = hs.metadata_size.ok_or("no metadata_size")?;
-                    if size == 0 || size > MAX_METADATA {
-                        return Err("metadata_size out of range");
-                    }
-                    let mut f = Fetch::new(size as usize, their_id);
-                    for _ in 0..WINDOW {
-                        f.request_next(&mut out);
-                    }
-                    fetch = Some(f);
-                }
-                Message::Extended {
-                    id: UT_METADATA_ID,
-                    payload,
-                } => {
-                    let f = fetch.as_mut().ok_or("metadata before the handshake")?;
-                    match MetadataMessage::parse(payload).map_err(|_| "bad ut_metadata message")? {
-                        MetadataMessage::Data {
-                            piece,
-                            total_size,
-                            data,
-                        } => {
-                            if total_size != f.data.len() as u64 {
-                                return Err("total_size changed");
-                            }
-                            if f.put(piece, data)? {
-                                let info = std::mem::take(&mut f.data);
-                                return if Sha1::digest(&info).as_slice() == info_hash.0 {
-                                    Ok(info)
-                                } else {
-                                    Err("metadata does not match the info-hash")
-                                };
-                            }
-                            f.request_next(&mut out);
-                        }
-                        MetadataMessage::Reject { piece } => f.rejected(piece)?,
-                        MetadataMessage::Request { .. } => {}
-                    }
-                }
-                _ => {}
+        while let Some(m) = frames.next_frame()? {
+            if let Some(info) = on_message(m, &mut fetch, info_hash, &mut out)? {
+                return Ok(info);
             }
         }
         if !out.is_empty() {
-            s.write_all(&out).await.map_err(|_| "write failed")?;
+            s.write_all(&out).await.map_err(write_failed)?;
         }
-        buf.copy_within(off..filled, 0);
-        filled -= off;
-        if filled == buf.len() {
-            buf.resize(buf.len() * 2, 0);
-        }
-        let n = s.read(&mut buf[filled..]).await.map_err(|_| "read failed")?;
-        if n == 0 {
-            return Err("closed by the peer");
-        }
-        filled += n;
+        frames.read_from(&mut s, usize::MAX).await?;
     }
+}
+
+/// Handles one message of a metadata fetch, writing our answers to `out`; returns the
+/// dictionary once it is complete and verified.
+fn on_message(
+    m: Message<'_>,
+    fetch: &mut Option<Fetch>,
+    info_hash: InfoHash,
+    out: &mut Vec<u8>,
+) -> Result<Option<Vec<u8>>, FetchError> {
+    match m {
+        Message::Extended { id: 0, payload } if fetch.is_none() => {
+            let hs = ExtendedHandshake::parse(payload).map_err(FetchError::BadExtensionHandshake)?;
+            let their_id = hs.id_of(UT_METADATA).ok_or(FetchError::NoUtMetadata)?;
+            let size = hs.metadata_size.ok_or(FetchError::NoMetadataSize)?;
+            if size == 0 || size > MAX_METADATA {
+                return Err(FetchError::SizeOutOfRange(size));
+            }
+            let mut f = Fetch::new(size as usize, their_id);
+            for _ in 0..WINDOW {
+                f.request_next(out);
+            }
+            *fetch = Some(f);
+        }
+        Message::Extended {
+            id: UT_METADATA_ID,
+            payload,
+        } => {
+            let f = fetch.as_mut().ok_or(FetchError::MetadataBeforeHandshake)?;
+            match MetadataMessage::parse(payload).map_err(FetchError::BadMessage)? {
+                MetadataMessage::Data {
+                    piece,
+                    total_size,
+                    data,
+                } => {
+                    if total_size != f.data.len() as u64 {
+                        return Err(FetchError::TotalSizeChanged {
+                            expected: f.data.len() as u64,
+                            got: total_size,
+                        });
+                    }
+                    if f.put(piece, data)? {
+                        let info = std::mem::take(&mut f.data);
+                        return if Sha1::digest(&info).as_slice() == info_hash.0 {
+                            Ok(Some(info))
+                        } else {
+                            Err(FetchError::HashMismatch)
+                        };
+                    }
+                    f.request_next(out);
+                }
+                MetadataMessage::Reject { piece } => f.rejected(piece)?,
+                MetadataMessage::Request { .. } => {}
+            }
+        }
+        _ => {}
+    }
+    Ok(None)
 }
 
 /// An info dictionary being assembled.
@@ -320,24 +353,24 @@ impl Fetch {
 
     /// The peer would not send `piece` now: it is asked for again after the next piece that
     /// comes. A peer that rejects everything asked of it has nothing to give.
-    fn rejected(&mut self, piece: u32) -> Result<(), &'static str> {
+    fn rejected(&mut self, piece: u32) -> Result<(), FetchError> {
         if piece >= self.pieces() || self.received[piece as usize] {
             return Ok(());
         }
         self.in_flight = self.in_flight.saturating_sub(1);
         self.again.push(piece);
         if self.in_flight == 0 {
-            return Err("request rejected");
+            return Err(FetchError::Rejected);
         }
         Ok(())
     }
 
     /// Stores a piece; true once every piece is in.
-    fn put(&mut self, piece: u32, data: &[u8]) -> Result<bool, &'static str> {
+    fn put(&mut self, piece: u32, data: &[u8]) -> Result<bool, FetchError> {
         let start = piece as usize * METADATA_PIECE_LEN;
         let end = (start + METADATA_PIECE_LEN).min(self.data.len());
         if start >= self.data.len() || data.len() != end - start {
-            return Err("metadata piece of the wrong size");
+            return Err(FetchError::WrongPieceSize { piece });
         }
         self.data[start..end].copy_from_slice(data);
         self.received[piece as usize] = true;
@@ -348,16 +381,24 @@ impl Fetch {
 
 #[cfg(test)]
 mod tests {
+    use wire::Parsed;
+
     use super::*;
 
     #[test]
     fn pieces_assemble_and_sizes_are_checked() {
         let mut f = Fetch::new(METADATA_PIECE_LEN + 10, 3);
         assert_eq!(f.pieces(), 2);
-        assert_eq!(f.put(1, &[7; 9]), Err("metadata piece of the wrong size"));
-        assert_eq!(f.put(2, &[7; 10]), Err("metadata piece of the wrong size"));
-        assert_eq!(f.put(1, &[7; 10]), Ok(false));
-        assert_eq!(f.put(0, &[1; METADATA_PIECE_LEN]), Ok(true));
+        assert!(matches!(
+            f.put(1, &[7; 9]),
+            Err(FetchError::WrongPieceSize { piece: 1 })
+        ));
+        assert!(matches!(
+            f.put(2, &[7; 10]),
+            Err(FetchError::WrongPieceSize { piece: 2 })
+        ));
+        assert!(matches!(f.put(1, &[7; 10]), Ok(false)));
+        assert!(matches!(f.put(0, &[1; METADATA_PIECE_LEN]), Ok(true)));
         assert_eq!(f.data[METADATA_PIECE_LEN], 7);
     }
 
@@ -369,8 +410,8 @@ mod tests {
         f.request_next(&mut out);
         assert_eq!((f.next, f.in_flight), (2, 2));
         // Piece 1 rejected while piece 0 is still coming: asked again after it.
-        assert_eq!(f.rejected(1), Ok(()));
-        assert_eq!(f.put(0, &[0; METADATA_PIECE_LEN]), Ok(false));
+        assert!(f.rejected(1).is_ok());
+        assert!(matches!(f.put(0, &[0; METADATA_PIECE_LEN]), Ok(false)));
         out.clear();
         f.request_next(&mut out);
         let Ok(Parsed::Done { value, .. }) = wire::decode(&out, &Limits::default()) else {
@@ -384,7 +425,7 @@ mod tests {
             Ok(MetadataMessage::Request { piece: 1 })
         );
         // Everything asked for rejected: the peer has nothing for us.
-        assert_eq!(f.rejected(1), Err("request rejected"));
+        assert!(matches!(f.rejected(1), Err(FetchError::Rejected)));
     }
 
     #[test]

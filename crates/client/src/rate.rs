@@ -2,7 +2,9 @@
 //! [`Limiter`] is the async wrapper the peers use.
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 /// A rate estimate: bytes per second over a sliding window of one-second samples.
 #[derive(Debug, Clone, Default)]

@@ -1,4 +1,7 @@
 //! The session: listening sockets, the torrents, session-wide limits and the peer id.
+//!
+//! Lock order: see the `torrent` module. The session's own locks (`torrents`,
+//! `external_ip`) are held for a lookup or an update, with no other lock taken inside.
 
 use std::collections::HashMap;
 use std::io;
@@ -55,7 +58,7 @@ impl SessionShared {
     pub fn insert(&self, info_hash: ids::InfoHash, t: Arc<TorrentShared>) -> Result<(), ClientError> {
         let mut map = self.torrents();
         if map.contains_key(&info_hash) {
-            return Err(ClientError::Duplicate(info_hash.to_hex()));
+            return Err(ClientError::Duplicate(info_hash));
         }
         map.insert(info_hash, t);
         Ok(())

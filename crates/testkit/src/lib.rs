@@ -1,11 +1,15 @@
 //! Test helpers shared by nexsuj's crates (a dev-dependency only): temporary directories that
-//! clean up after themselves and deterministic pseudo-random content.
+//! clean up after themselves, deterministic pseudo-random content, and tokio's paused clock
+//! held still (`clock`, behind the feature of that name).
 //!
 //! ```
 //! let dir = testkit::TempDir::new("doc");
 //! let files = testkit::write_files(dir.path(), &[("a/b.bin", 100), ("c.txt", 0)]);
 //! assert_eq!(std::fs::read(&files[0]).unwrap(), testkit::pseudo_random(0, 100));
 //! ```
+
+#[cfg(feature = "clock")]
+pub mod clock;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

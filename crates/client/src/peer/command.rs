@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use wire::{BlockRequest, Message};
 
-use super::conn::{Closed, Conn};
+use super::closed::Closed;
+use super::conn::Conn;
 use crate::torrent::PeerCmd;
 
 impl Conn {
@@ -14,7 +15,7 @@ impl Conn {
             PeerCmd::Have(i) => {
                 let (theirs, seeds) = {
                     let s = self.t.lock();
-                    let e = s.peers.get(&self.key).ok_or(Closed("unregistered"))?;
+                    let e = s.peers.get(&self.key).ok_or(Closed::Unregistered)?;
                     (
                         e.pieces.get(i as usize),
                         e.pieces.is_full() && s.picker.have().is_full(),
@@ -22,7 +23,7 @@ impl Conn {
                 };
                 if seeds {
                     self.flush();
-                    return Err(Closed("both seeds"));
+                    return Err(Closed::BothSeeds);
                 }
                 if !theirs {
                     self.send(Message::Have(i));
@@ -57,7 +58,7 @@ impl Conn {
                 }
             }
             PeerCmd::Refill => {
-                if !self.am_interested {
+                if !self.flags().am_interested() {
                     let wanted = {
                         let s = self.t.lock();
                         s.peers
@@ -67,21 +68,21 @@ impl Conn {
                     self.set_interest(wanted);
                 }
             }
-            PeerCmd::Close => return Err(Closed("closed by the torrent")),
+            PeerCmd::Close => return Err(Closed::ByTorrent),
         }
         Ok(())
     }
 
     pub(super) fn tick(&mut self) -> Result<(), Closed> {
         let timing = &self.t.session.config.timing;
-        if !self.outstanding.is_empty() && !self.snubbed && self.last_block.elapsed() > timing.snub_timeout {
+        let snubbed = self.flags().snubbed();
+        if !self.outstanding.is_empty() && !snubbed && self.last_block.elapsed() > timing.snub_timeout {
             // Snubbed: its requests go back to the picker and it loses its regular slot.
-            self.snubbed = true;
+            self.flags().set_snubbed(true);
             self.release_all();
-            self.with_entry(|e| e.snubbed = true);
         }
         if self.last_recv.elapsed() > Duration::from_secs(180) {
-            return Err(Closed("idle for 3 minutes"));
+            return Err(Closed::Idle);
         }
         if self.last_send.elapsed() > Duration::from_secs(90) {
             self.send(Message::KeepAlive);

@@ -4,16 +4,21 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
+use tokio::time::Instant;
+
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 use wire::extended::{ExtendedHandshake, UT_METADATA, UT_PEX};
 use wire::pex::Pex;
-use wire::{Bitfield, BlockRequest, Handshake, Limits, Message, Parsed};
+use wire::{Bitfield, BlockRequest, Handshake, Limits, Message};
 
+use super::closed::Closed;
+use super::flags::PeerFlags;
+use super::frames::FrameReader;
 use super::queue;
 use super::writer::{self, Pending};
 use crate::picker::PeerKey;
@@ -27,14 +32,6 @@ pub(super) const MAX_PENDING: usize = 500;
 /// Fewest and most requests kept in flight to one peer.
 pub(super) const MIN_QUEUE: usize = 64;
 pub(super) const MAX_QUEUE: usize = 500;
-/// Why a connection ends (logged at debug level).
-pub(super) struct Closed(pub(super) &'static str);
-
-/// Bytes received and not yet handled.
-struct Input {
-    buf: Vec<u8>,
-    filled: usize,
-}
 
 /// One peer's protocol state, owned by its reader task.
 pub(super) struct Conn {
@@ -54,9 +51,6 @@ pub(super) struct Conn {
     pub(super) metadata_id: Option<u8>,
     pub(super) reqq: usize,
     pub(super) outstanding: HashSet<BlockRequest>,
-    pub(super) peer_choking: bool,
-    pub(super) am_interested: bool,
-    pub(super) snubbed: bool,
     pub(super) last_block: Instant,
     pub(super) last_recv: Instant,
     pub(super) last_send: Instant,
@@ -65,16 +59,16 @@ pub(super) struct Conn {
     pub(super) slow_start: usize,
 }
 
-/// Registers the peer, runs it and cleans up. Returns its key once it was registered.
+/// Registers the peer, runs it and cleans up.
 pub(super) async fn run(
     t: Arc<TorrentShared>,
     stream: TcpStream,
     addr: SocketAddr,
     theirs: Handshake,
     outgoing: bool,
-) -> Option<PeerKey> {
+) {
     if theirs.peer_id == t.session.peer_id {
-        return None;
+        return;
     }
     let _ = stream.set_nodelay(true);
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
@@ -86,8 +80,8 @@ pub(super) async fn run(
         let banned = s.banned.contains(&ban_key(addr)) || s.banned_ids.contains(&theirs.peer_id);
         let paused = s.disk.paused();
         if full || twice || banned || paused {
-            tracing::debug!(%addr, full, twice, banned, paused, "peer refused");
-            return None;
+            tracing::debug!(full, twice, banned, paused, "peer refused");
+            return;
         }
         let key = s.next_key;
         s.next_key += 1;
@@ -101,10 +95,7 @@ pub(super) async fn run(
                 stats: stats.clone(),
                 pieces: Bitfield::new(t.meta.num_pieces),
                 am_choking: true,
-                am_interested: false,
-                peer_choking: true,
                 peer_interested: false,
-                snubbed: false,
                 outgoing,
                 listen_port: outgoing.then_some(addr.port()),
                 pex_id: None,
@@ -117,7 +108,8 @@ pub(super) async fn run(
     let (rd, wr) = stream.into_split();
     let (out, out_rx) = queue::channel(stats.clone());
     let pending: Pending = Arc::new(Mutex::new(HashSet::new()));
-    let writer = tokio::spawn(writer::run(t.clone(), wr, out_rx, pending.clone(), stats.clone()));
+    let writer =
+        tokio::spawn(writer::run(t.clone(), wr, out_rx, pending.clone(), stats.clone()).in_current_span());
     let now = Instant::now();
     let mut c = Conn {
         t: t.clone(),
@@ -133,19 +125,16 @@ pub(super) async fn run(
         metadata_id: None,
         reqq: 250,
         outstanding: HashSet::new(),
-        peer_choking: true,
-        am_interested: false,
-        snubbed: false,
         last_block: now,
         last_recv: now,
         last_send: now,
         batch: Vec::with_capacity(4096),
         slow_start: MIN_QUEUE,
     };
-    tracing::debug!(%addr, key, outgoing, "peer connected");
+    tracing::debug!(key, "peer connected");
     c.greet(theirs.reserved.extension_protocol());
-    if let Err(Closed(why)) = c.run(rd, cmd_rx).await {
-        tracing::debug!(%addr, key, why, "peer disconnected");
+    if let Err(why) = c.run(rd, cmd_rx).await {
+        tracing::debug!(key, why = %crate::error::chain(&why), "peer disconnected");
     }
     drop(c.out);
     writer.abort();
@@ -157,10 +146,14 @@ pub(super) async fn run(
     for p in s.peers.values() {
         let _ = p.cmd.send(PeerCmd::Refill);
     }
-    Some(key)
 }
 
 impl Conn {
+    /// The flags this task owns (see `flags.rs`).
+    pub(super) fn flags(&self) -> &PeerFlags {
+        &self.stats.flags
+    }
+
     fn greet(&mut self, extensions: bool) {
         let have = self.t.lock().picker.have().clone();
         match (self.fast, have.count()) {
@@ -201,10 +194,7 @@ impl Conn {
         mut rd: OwnedReadHalf,
         mut cmds: mpsc::UnboundedReceiver<PeerCmd>,
     ) -> Result<(), Closed> {
-        let mut input = Input {
-            buf: vec![0u8; 256 * 1024],
-            filled: 0,
-        };
+        let mut input = FrameReader::new(256 * 1024, self.limits);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             // A peer that does not read what we queue for it is not read either, until the
@@ -212,19 +202,11 @@ impl Conn {
             let reading = self.may_parse();
             // Under a download limit, read no more than the limit allows (one block at least), so
             // a slow limit delays this peer by about a block, not by a whole buffer.
-            let quota = crate::rate::read_quota(
-                &[&self.t.down, &self.t.session.down],
-                16 * 1024,
-                input.buf.len() - input.filled,
-            );
-            let free = input.filled..input.filled + quota;
+            let quota =
+                crate::rate::read_quota(&[&self.t.down, &self.t.session.down], 16 * 1024, input.spare());
             tokio::select! {
-                r = rd.read(&mut input.buf[free]), if reading => {
-                    let n = r.map_err(|_| Closed("read error"))?;
-                    if n == 0 {
-                        return Err(Closed("closed by the peer"));
-                    }
-                    input.filled += n;
+                r = input.read_from(&mut rd, quota), if reading => {
+                    let n = r?;
                     self.last_recv = Instant::now();
                     self.parse(&mut input)?;
                     self.fill_requests();
@@ -237,7 +219,7 @@ impl Conn {
                     self.flush();
                 }
                 cmd = cmds.recv() => {
-                    self.command(cmd.ok_or(Closed("torrent stopped"))?)?;
+                    self.command(cmd.ok_or(Closed::TorrentStopped)?)?;
                     self.fill_requests();
                     self.flush();
                 }
@@ -247,33 +229,18 @@ impl Conn {
                 }
             }
             if self.overflowed {
-                return Err(Closed("send queue full"));
+                return Err(Closed::SendQueueFull);
             }
         }
     }
 
     /// Handles the whole frames received, as long as the send queue has room for answers.
-    fn parse(&mut self, input: &mut Input) -> Result<(), Closed> {
-        let Input { buf, filled } = input;
-        let mut off = 0;
-        let mut needed = 0;
+    fn parse(&mut self, input: &mut FrameReader) -> Result<(), Closed> {
         while self.may_parse() {
-            match wire::decode(&buf[off..*filled], &self.limits).map_err(|_| Closed("protocol violation"))? {
-                Parsed::Done { value, len } => {
-                    self.handle(value)?;
-                    off += len;
-                }
-                Parsed::Incomplete { needed: k } => {
-                    needed = k;
-                    break;
-                }
-            }
+            let Some(m) = input.next_frame()? else { break };
+            self.handle(m)?;
         }
-        buf.copy_within(off..*filled, 0);
-        *filled -= off;
-        if *filled + needed > buf.len() {
-            buf.resize(*filled + needed, 0);
-        }
+        input.compact();
         Ok(())
     }
 
@@ -284,19 +251,15 @@ impl Conn {
     fn handle(&mut self, m: Message<'_>) -> Result<(), Closed> {
         let n = self.t.meta.num_pieces;
         if !matches!(m, Message::Piece { .. }) {
-            tracing::trace!(addr = %self.addr, message = ?m, "received");
+            tracing::trace!(message = ?m, "received");
         }
         match m {
             Message::Piece { index, begin, data } => self.on_block(index, begin, data)?,
             Message::Choke => {
-                self.peer_choking = true;
+                self.flags().set_peer_choking(true);
                 self.release_all();
-                self.with_entry(|e| e.peer_choking = true);
             }
-            Message::Unchoke => {
-                self.peer_choking = false;
-                self.with_entry(|e| e.peer_choking = false);
-            }
+            Message::Unchoke => self.flags().set_peer_choking(false),
             Message::Interested => self.on_interested(true),
             Message::NotInterested => self.on_interested(false),
             Message::Have(i) if (i as usize) < n => {
@@ -304,20 +267,20 @@ impl Conn {
                     let mut guard = self.t.lock();
                     let s = &mut *guard;
                     let Some(e) = s.peers.get_mut(&self.key) else {
-                        return Err(Closed("unregistered"));
+                        return Err(Closed::Unregistered);
                     };
                     if e.pieces.set(i as usize, true) {
                         s.picker.peer_has(i);
                     }
                     !s.picker.have().get(i as usize)
                 };
-                if wanted && !self.am_interested {
+                if wanted && !self.flags().am_interested() {
                     self.set_interest(true);
                 }
             }
-            Message::Have(_) => return Err(Closed("have for a piece past the end")),
+            Message::Have(piece) => return Err(Closed::HaveOutOfRange { piece }),
             Message::Bitfield(bytes) => {
-                let bits = Bitfield::from_bytes(bytes, n).map_err(|_| Closed("bad bitfield"))?;
+                let bits = Bitfield::from_bytes(bytes, n).map_err(Closed::BadBitfield)?;
                 self.set_pieces(bits)?;
             }
             Message::HaveAll => self.set_pieces(Bitfield::full(n))?,
@@ -369,7 +332,7 @@ impl Conn {
             let mut guard = self.t.lock();
             let s = &mut *guard;
             let Some(e) = s.peers.get_mut(&self.key) else {
-                return Err(Closed("unregistered"));
+                return Err(Closed::Unregistered);
             };
             s.picker.remove_availability(&e.pieces);
             s.picker.add_availability(&bits);
@@ -379,21 +342,20 @@ impl Conn {
             (both_seeds, wanted)
         };
         if both_seeds {
-            return Err(Closed("both seeds"));
+            return Err(Closed::BothSeeds);
         }
         self.set_interest(wanted);
         Ok(())
     }
 
     pub(super) fn set_interest(&mut self, on: bool) {
-        if on != self.am_interested {
-            self.am_interested = on;
+        if on != self.flags().am_interested() {
+            self.flags().set_am_interested(on);
             self.send(if on {
                 Message::Interested
             } else {
                 Message::NotInterested
             });
-            self.with_entry(|e| e.am_interested = on);
         }
     }
 

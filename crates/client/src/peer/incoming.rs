@@ -75,7 +75,18 @@ pub(crate) async fn listen(listener: TcpListener, shared: Arc<SessionShared>) {
     };
     let on_conn = |stream: TcpStream, addr: SocketAddr| match shared.slot() {
         Some(slot) => {
-            tokio::spawn(incoming(shared.clone(), stream, addr, slot));
+            // Its torrent is known once the handshake is read: the span records it then.
+            let span = tracing::debug_span!(
+                parent: None,
+                "peer",
+                %addr,
+                direction = %"in",
+                info_hash = tracing::field::Empty
+            );
+            tokio::spawn(tracing::Instrument::instrument(
+                incoming(shared.clone(), stream, addr, slot),
+                span,
+            ));
         }
         None => {
             Counters::bump(&shared.counters.incoming_refused);
@@ -87,14 +98,18 @@ pub(crate) async fn listen(listener: TcpListener, shared: Arc<SessionShared>) {
 
 /// Reads the handshake of an accepted connection and runs it for its torrent.
 async fn incoming(shared: Arc<SessionShared>, mut stream: TcpStream, addr: SocketAddr, slot: Slot) {
-    let Some(hs) = super::read_handshake(&mut stream).await else {
-        tracing::debug!(%addr, "incoming connection without a valid handshake");
-        return;
+    let hs = match super::read_handshake(&mut stream).await {
+        Ok(hs) => hs,
+        Err(e) => {
+            tracing::debug!(error = %crate::error::chain(&e), "incoming connection without a valid handshake");
+            return;
+        }
     };
+    tracing::Span::current().record("info_hash", tracing::field::display(hs.info_hash));
     let torrent = shared.torrents().get(&hs.info_hash).cloned();
     match torrent {
         Some(t) => super::accept(t, stream, addr, hs, slot).await,
-        None => tracing::debug!(%addr, "incoming connection for an unknown torrent"),
+        None => tracing::debug!("incoming connection for an unknown torrent"),
     }
 }
 

@@ -1,8 +1,11 @@
 //! A peer connection: handshake, then a reader task that parses frames in place and a writer
 //! task that sends our messages and the blocks the peer asked for.
 
+mod closed;
 mod command;
 mod conn;
+mod flags;
+pub(crate) mod frames;
 pub(crate) mod incoming;
 pub(crate) mod known;
 mod queue;
@@ -16,35 +19,42 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tracing::Instrument;
 use wire::{Handshake, Parsed, Reserved};
 
+use crate::error::{ConnectError, HandshakeError, chain};
 use crate::session::Slot;
 use crate::torrent::{Event, TorrentShared};
 
 pub(crate) use conn::UT_METADATA_ID;
+pub(crate) use flags::PeerFlags;
 
 /// How long a handshake may take.
 pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads a handshake from a fresh connection.
-pub(crate) async fn read_handshake(stream: &mut TcpStream) -> Option<Handshake> {
+pub(crate) async fn read_handshake(stream: &mut TcpStream) -> Result<Handshake, HandshakeError> {
     let mut buf = [0u8; wire::HANDSHAKE_LEN];
     let mut filled = 0;
     let work = async {
         loop {
-            match Handshake::parse(&buf[..filled]) {
-                Ok(Parsed::Done { value, .. }) => return Some(value),
-                Ok(Parsed::Incomplete { .. }) => {}
-                Err(_) => return None,
+            match Handshake::parse(&buf[..filled]).map_err(HandshakeError::Invalid)? {
+                Parsed::Done { value, .. } => return Ok(value),
+                Parsed::Incomplete { .. } => {}
             }
-            let n = stream.read(&mut buf[filled..]).await.ok()?;
+            let n = stream
+                .read(&mut buf[filled..])
+                .await
+                .map_err(HandshakeError::Read)?;
             if n == 0 {
-                return None;
+                return Err(HandshakeError::Closed);
             }
             filled += n;
         }
     };
-    tokio::time::timeout(HANDSHAKE_TIMEOUT, work).await.ok().flatten()
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, work)
+        .await
+        .unwrap_or(Err(HandshakeError::Timeout))
 }
 
 /// Our handshake for torrent `info_hash`.
@@ -66,34 +76,40 @@ pub(crate) async fn open(
     addr: SocketAddr,
     bind: Option<IpAddr>,
     ours: &Handshake,
-) -> Result<(TcpStream, Handshake), &'static str> {
+) -> Result<(TcpStream, Handshake), ConnectError> {
     let mut s = tokio::time::timeout(HANDSHAKE_TIMEOUT, crate::net::connect(addr, bind))
         .await
-        .map_err(|_| "connect timed out")?
-        .map_err(|_| "connect failed")?;
-    s.write_all(&ours.to_bytes()).await.map_err(|_| "write failed")?;
-    let theirs = read_handshake(&mut s).await.ok_or("no handshake")?;
+        .map_err(|_| ConnectError::Timeout)?
+        .map_err(ConnectError::Connect)?;
+    s.write_all(&ours.to_bytes()).await.map_err(ConnectError::Write)?;
+    let theirs = read_handshake(&mut s).await.map_err(ConnectError::Handshake)?;
     if theirs.info_hash != ours.info_hash {
-        return Err("another torrent");
+        return Err(ConnectError::OtherTorrent);
     }
     Ok((s, theirs))
 }
 
+/// The span of one peer connection (`direction` "in" or "out").
+pub(crate) fn span(parent: &tracing::Span, addr: SocketAddr, direction: &'static str) -> tracing::Span {
+    tracing::debug_span!(parent: parent, "peer", %addr, direction = %direction)
+}
+
 /// Connects to `addr` and runs the connection until it ends, holding its `slot` meanwhile.
-pub(crate) async fn connect(t: Arc<TorrentShared>, addr: SocketAddr, _slot: Slot) {
-    let result = open(addr, t.session.bind, &our_handshake(&t)).await.ok();
+pub(crate) async fn connect(t: Arc<TorrentShared>, addr: SocketAddr, slot: Slot) {
+    let span = span(&t.span, addr, "out");
+    connect_in_span(t, addr, slot).instrument(span).await;
+}
+
+async fn connect_in_span(t: Arc<TorrentShared>, addr: SocketAddr, _slot: Slot) {
+    let result = open(addr, t.session.bind, &our_handshake(&t)).await;
     {
         let mut s = t.lock();
         s.connecting = s.connecting.saturating_sub(1);
     }
-    let key = match result {
-        Some((stream, theirs)) => conn::run(t.clone(), stream, addr, theirs, true).await,
-        None => {
-            tracing::debug!(%addr, "connection or handshake failed");
-            None
-        }
-    };
-    let _ = key;
+    match result {
+        Ok((stream, theirs)) => conn::run(t.clone(), stream, addr, theirs, true).await,
+        Err(e) => tracing::debug!(error = %chain(&e), "connection or handshake failed"),
+    }
     t.event(Event::PeerGone { addr });
 }
 
@@ -106,11 +122,9 @@ pub(crate) async fn accept(
     theirs: Handshake,
     _slot: Slot,
 ) {
-    let key = if stream.write_all(&our_handshake(&t).to_bytes()).await.is_ok() {
-        conn::run(t.clone(), stream, addr, theirs, false).await
-    } else {
-        None
-    };
-    let _ = key;
+    match stream.write_all(&our_handshake(&t).to_bytes()).await {
+        Ok(()) => conn::run(t.clone(), stream, addr, theirs, false).await,
+        Err(e) => tracing::debug!(error = %e, "sending our handshake failed"),
+    }
     t.event(Event::PeerGone { addr });
 }

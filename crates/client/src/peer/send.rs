@@ -11,7 +11,7 @@
 //!   closes the connection.
 
 use std::sync::Arc;
-use std::time::Instant;
+use tokio::time::Instant;
 
 use wire::Message;
 use wire::metadata::{METADATA_PIECE_LEN, MetadataMessage};

@@ -3,17 +3,18 @@
 //! piece is complete) and keeping a queue of requests to it whose depth follows its rate.
 
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use tokio::time::Instant;
 
 use wire::{BLOCK_LEN, BlockRequest, Message};
 
-use super::conn::{Closed, Conn, MAX_PENDING, MAX_QUEUE, MIN_QUEUE};
+use super::closed::Closed;
+use super::conn::{Conn, MAX_PENDING, MAX_QUEUE, MIN_QUEUE};
 use super::queue::BLOCK_COST;
 use crate::picker::{Arrival, PeerKey};
 use crate::torrent::{Held, PeerCmd, PieceBuf, Put, State};
 
-/// Records a block that is in its piece's buffer or on disk: the endgame twin is cancelled and
-/// the peer is no longer snubbed. When the block completed its piece, returns the piece's
+/// Records a block that is in its piece's buffer or on disk: the endgame twin is cancelled.
+/// When the block completed its piece, returns the piece's
 /// buffer (`None` inside when its blocks are on disk).
 fn recorded(
     s: &mut State,
@@ -24,9 +25,6 @@ fn recorded(
     let complete = s.picker.block_written(r, key);
     if let Some(other) = cancel.and_then(|c| s.peers.get(&c)) {
         let _ = other.cmd.send(PeerCmd::Cancel(*r));
-    }
-    if let Some(e) = s.peers.get_mut(&key) {
-        e.snubbed = false;
     }
     complete.then(|| s.assembly.take(r.index))
 }
@@ -88,12 +86,13 @@ impl Conn {
                 if let Err(e) = self.t.storage.write(index, begin, data) {
                     let (request, data, from) = (r, data.to_vec(), self.key);
                     self.t.write_failed(Held::Block { request, data, from }, &e);
-                    return Err(Closed("disk write failed"));
+                    return Err(Closed::DiskWrite(e));
                 }
                 recorded(&mut self.t.lock(), &r, self.key, cancel.flatten())
             }
         };
-        self.snubbed = false;
+        // It sends again: no longer snubbed.
+        self.flags().set_snubbed(false);
         self.stats.downloaded.fetch_add(len, Ordering::Relaxed);
         self.t.totals.downloaded.fetch_add(len, Ordering::Relaxed);
         if let Some(buffer) = done {
@@ -117,7 +116,8 @@ impl Conn {
     }
 
     pub(super) fn fill_requests(&mut self) {
-        if self.peer_choking || !self.am_interested || self.snubbed {
+        let flags = self.flags();
+        if flags.peer_choking() || !flags.am_interested() || flags.snubbed() {
             return;
         }
         let depth = self.queue_depth();

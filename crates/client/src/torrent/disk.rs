@@ -45,6 +45,9 @@ pub(crate) struct DiskState {
     /// The error that paused the torrent; `None` while it runs.
     fault: Option<String>,
     held: Vec<Held>,
+    /// Bytes a retry took out of `held` and is writing now: still held, as far as anyone
+    /// looking is concerned (a snapshot during a retry saw nothing held).
+    retrying: u64,
     /// Failed retries since the pause (the backoff exponent).
     failed_retries: u32,
     write_errors: u64,
@@ -64,7 +67,7 @@ impl DiskState {
             error: self.fault.clone(),
             write_errors: self.write_errors,
             retries: self.retries,
-            held_bytes: self.held.iter().map(Held::len).sum(),
+            held_bytes: self.held.iter().map(Held::len).sum::<u64>() + self.retrying,
         }
     }
 }
@@ -110,7 +113,10 @@ impl TorrentShared {
             let _ = p.cmd.send(PeerCmd::Close);
         }
         drop(s);
-        self.runtime.spawn(retry_loop(self.clone()));
+        self.runtime.spawn(tracing::Instrument::instrument(
+            retry_loop(self.clone()),
+            self.span.clone(),
+        ));
     }
 }
 
@@ -154,7 +160,12 @@ async fn retry_loop(t: Arc<TorrentShared>) {
 /// (journalled and reported, or recorded in the picker); the first failure puts it and the
 /// rest back.
 fn write_held(t: &Arc<TorrentShared>) -> Retry {
-    let mut held = std::mem::take(&mut t.lock().disk.held).into_iter();
+    let mut held = {
+        let mut s = t.lock();
+        let taken = std::mem::take(&mut s.disk.held);
+        s.disk.retrying = taken.iter().map(Held::len).sum();
+        taken.into_iter()
+    };
     while let Some(h) = held.next() {
         let written = match &h {
             Held::Piece(piece, buf) => t.storage.write_piece(*piece, buf.bytes()),
@@ -164,6 +175,7 @@ fn write_held(t: &Arc<TorrentShared>) -> Retry {
             let mut s = t.lock();
             s.disk.held.push(h);
             s.disk.held.extend(held);
+            s.disk.retrying = 0;
             return Retry::Failed(e);
         }
         match h {
@@ -190,6 +202,7 @@ fn write_held(t: &Arc<TorrentShared>) -> Retry {
             }
         }
     }
+    t.lock().disk.retrying = 0;
     Retry::Done
 }
 

@@ -1,27 +1,30 @@
-//! A torrent's driver task: once a second it updates rates, connects peers, announces and
-//! saves resume state; every 10 s it runs the choker; it handles hash results (have
-//! broadcasts, strikes and bans) and stops the torrent cleanly.
+//! A torrent's driver task: once a second it updates rates, retries peers and asks its
+//! schedules (see `schedule.rs`) whether to run the choker, send PEX, announce or save
+//! resume state; it connects new peers (from trackers, PEX, the user) as soon as they come,
+//! handles hash results (have broadcasts, strikes and bans) and stops the torrent cleanly.
+//! It reads the clock once per wake-up and hands that `now` to everything it does.
 
-use std::collections::HashSet;
+mod peers;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tracing::Instrument;
 use tracker_proto::common::{AnnounceEvent, AnnounceRequest, Transfer};
 
+use super::schedule::{AnnounceSchedule, ChokeSchedule, Every, Reply, ResumeSchedule};
 use super::{Checked, Event, PeerCmd, TorrentShared, ban_key};
 use crate::choker::{self, Candidate};
-use crate::counters::Counters;
 use crate::rate::RateMeter;
 use crate::rng::Rng;
 
 /// Strikes after which a peer's address is banned: a bad piece it sent alone counts 2, one
 /// it shared with others 1.
 const BAN_STRIKES: u32 = 4;
-/// Most addresses in one ut_pex list (BEP 11).
-const PEX_MAX: usize = 50;
 /// Verified bytes after which written data is flushed to disk in the background, so that the
 /// flush before a resume snapshot (at exit, say) has little left to do.
 const FLUSH_EVERY: u64 = 64 << 20;
@@ -29,17 +32,11 @@ const FLUSH_EVERY: u64 = 64 << 20;
 struct Driver {
     t: Arc<TorrentShared>,
     rng: Rng,
-    last_choke: Instant,
-    last_optimistic: Instant,
-    next_announce: Instant,
-    announcing: bool,
-    announce_failures: u32,
-    pending_event: AnnounceEvent,
-    started_sent: bool,
-    dirty: bool,
-    last_save: Instant,
+    choke: ChokeSchedule,
+    announce: AnnounceSchedule,
+    resume: ResumeSchedule,
+    pex: Every,
     meters: (RateMeter, RateMeter),
-    last_pex: Instant,
     /// Verified bytes not yet covered by a background flush.
     unflushed: u64,
     flushing: Arc<AtomicBool>,
@@ -47,23 +44,19 @@ struct Driver {
 
 pub(super) async fn run(t: Arc<TorrentShared>, mut events: mpsc::UnboundedReceiver<Event>) {
     let now = Instant::now();
+    let timing = t.session.config.timing.clone();
     let mut d = Driver {
         t,
         rng: Rng::from_entropy(0),
-        last_choke: now,
-        last_optimistic: now,
-        next_announce: now,
-        announcing: false,
-        announce_failures: 0,
-        pending_event: AnnounceEvent::Started,
-        started_sent: false,
-        dirty: false,
-        last_save: now,
+        choke: ChokeSchedule::new(now, timing.choke_interval, timing.optimistic_interval),
+        announce: AnnounceSchedule::new(now, timing.tracker_retry_min, timing.tracker_retry_max),
+        resume: ResumeSchedule::new(now, timing.resume_interval),
+        pex: Every::new(now, timing.pex_interval),
         meters: Default::default(),
-        last_pex: now,
         unflushed: 0,
         flushing: Arc::new(AtomicBool::new(false)),
     };
+    // Rates are measured over one-second ticks, and peers that failed are retried on them.
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
@@ -74,15 +67,15 @@ pub(super) async fn run(t: Arc<TorrentShared>, mut events: mpsc::UnboundedReceiv
                     let _ = done.send(());
                     break;
                 }
-                Some(e) => d.on_event(e).await,
+                Some(e) => d.on_event(e, Instant::now()).await,
             },
-            _ = tick.tick() => d.tick(),
+            _ = tick.tick() => d.tick(Instant::now()),
         }
     }
 }
 
 impl Driver {
-    async fn on_event(&mut self, e: Event) {
+    async fn on_event(&mut self, e: Event, now: Instant) {
         match e {
             Event::PieceChecked {
                 piece,
@@ -92,7 +85,7 @@ impl Driver {
                 if let Some(b) = buffer {
                     self.t.lock().assembly.recycle(b);
                 }
-                self.piece_checked(piece, outcome);
+                self.piece_checked(piece, outcome, now);
             }
             Event::PeerGone { addr, .. } => {
                 let delay = self.t.session.config.timing.reconnect_delay;
@@ -100,29 +93,21 @@ impl Driver {
                 if let Some(k) = s.known.get_mut(&addr) {
                     k.connected = false;
                     // 1, 2, 4, … 64 times the base delay.
-                    k.retry_at = Some(Instant::now() + delay * (1 << k.failures.min(6)));
+                    k.retry_at = Some(now + delay * (1 << k.failures.min(6)));
                     k.failures += 1;
                 }
             }
-            Event::AddPeers(addrs) => self.add_peers(addrs),
-            Event::Announced(result, interval) => {
-                self.announcing = false;
-                let timing = &self.t.session.config.timing;
-                match result {
-                    Ok(peers) => {
-                        self.announce_failures = 0;
-                        self.started_sent = true;
-                        self.next_announce =
-                            Instant::now() + Duration::from_secs(u64::from(interval.max(30)));
-                        self.add_peers(peers);
-                    }
-                    Err(()) => {
-                        let wait = timing.tracker_retry_min * (1 << self.announce_failures.min(10));
-                        self.announce_failures += 1;
-                        self.next_announce = Instant::now() + wait.min(timing.tracker_retry_max);
-                    }
-                }
+            // New peers are tried at once, not at the next tick.
+            Event::AddPeers(addrs) => {
+                self.add_peers(addrs);
+                self.connect_peers(now);
             }
+            Event::Announced(Ok((peers, reply))) => {
+                self.announce.succeeded(now, reply);
+                self.add_peers(peers);
+                self.connect_peers(now);
+            }
+            Event::Announced(Err(())) => self.announce.failed(now),
             Event::Recheck(done) => {
                 self.recheck().await;
                 let _ = done.send(());
@@ -131,34 +116,11 @@ impl Driver {
         }
     }
 
-    fn add_peers(&mut self, addrs: Vec<SocketAddr>) {
-        let session = &self.t.session;
-        let ours = &session.listen;
-        let mut s = self.t.lock();
-        for a in addrs {
-            let own = ours
-                .iter()
-                .any(|l| l.port() == a.port() && (l.ip() == a.ip() || l.ip().is_unspecified()));
-            if !own && !s.banned.contains(&ban_key(a)) {
-                s.known.entry(a).or_default();
-            }
-        }
-        let (v4, v6) = (session.our_addr(true), session.our_addr(false));
-        let us = |a: SocketAddr| if a.is_ipv4() { v4 } else { v6 };
-        let dropped = crate::peer::known::trim(&mut s.known, session.config.max_known_peers, us);
-        if dropped > 0 {
-            session
-                .counters
-                .known_peers_dropped
-                .fetch_add(dropped as u64, Ordering::Relaxed);
-        }
-    }
-
-    fn piece_checked(&mut self, piece: u32, outcome: Checked) {
+    fn piece_checked(&mut self, piece: u32, outcome: Checked, now: Instant) {
         let mut s = self.t.lock();
         let contributors = s.picker.verified(piece, outcome == Checked::Good);
         if outcome == Checked::Good {
-            self.dirty = true;
+            self.resume.changed();
             for p in s.peers.values() {
                 let _ = p.cmd.send(PeerCmd::Have(piece));
             }
@@ -175,11 +137,8 @@ impl Driver {
                 tracing::info!(name = %self.t.meta.info.name, "download complete");
                 s.assembly.retain(|_| false);
                 let _ = self.t.complete.send_replace(true);
-                if self.started_sent {
-                    self.pending_event = AnnounceEvent::Completed;
-                    self.next_announce = Instant::now();
-                }
-                self.last_save = Instant::now() - self.t.session.config.timing.resume_interval;
+                self.announce.completed(now);
+                self.resume.completed();
             }
             return;
         }
@@ -207,28 +166,20 @@ impl Driver {
         }
     }
 
-    fn tick(&mut self) {
+    fn tick(&mut self, now: Instant) {
         self.update_rates();
-        let timing = self.t.session.config.timing.clone();
-        if self.last_choke.elapsed() >= timing.choke_interval {
-            let rotate = self.last_optimistic.elapsed() >= timing.optimistic_interval;
-            if rotate {
-                self.last_optimistic = Instant::now();
-            }
-            self.last_choke = Instant::now();
-            self.choke(rotate);
+        if let Some(round) = self.choke.due(now) {
+            self.run_choker(round.rotate);
         }
-        self.connect_peers();
-        if !self.t.meta.private && self.last_pex.elapsed() >= timing.pex_interval {
-            self.last_pex = Instant::now();
+        self.connect_peers(now);
+        if !self.t.meta.private && self.pex.due(now) {
             self.send_pex();
         }
-        if !self.announcing && Instant::now() >= self.next_announce {
-            self.announce();
+        let has_trackers = self.t.tiers.lock().map(|t| !t.is_empty()).unwrap_or(false);
+        if let Some(event) = self.announce.due(now, has_trackers) {
+            self.start_announce(event);
         }
-        if self.dirty && self.last_save.elapsed() >= timing.resume_interval {
-            self.dirty = false;
-            self.last_save = Instant::now();
+        if self.resume.due(now) {
             let t = self.t.clone();
             tokio::task::spawn_blocking(move || save(&t));
         }
@@ -249,7 +200,7 @@ impl Driver {
         totals.up_rate.store(self.meters.1.rate(), Ordering::Relaxed);
     }
 
-    fn choke(&mut self, rotate: bool) {
+    fn run_choker(&mut self, rotate: bool) {
         let seeding = self.t.is_complete();
         let slots = self.t.session.config.upload_slots;
         let mut s = self.t.lock();
@@ -261,7 +212,7 @@ impl Driver {
                 interested: p.peer_interested,
                 down_rate: p.stats.down_rate.load(Ordering::Relaxed),
                 up_rate: p.stats.up_rate.load(Ordering::Relaxed),
-                snubbed: p.snubbed,
+                snubbed: p.stats.flags.snubbed(),
             })
             .collect();
         let (unchoke, optimistic) =
@@ -273,82 +224,6 @@ impl Driver {
                 p.am_choking = !open;
                 let _ = p.cmd.send(if open { PeerCmd::Unchoke } else { PeerCmd::Choke });
             }
-        }
-    }
-
-    /// Tells each peer that speaks ut_pex which peers we gained and lost since last time.
-    fn send_pex(&mut self) {
-        let mut s = self.t.lock();
-        let all: Vec<(SocketAddr, bool)> = s
-            .peers
-            .values()
-            .filter_map(|p| p.listen_addr().map(|a| (a, p.pieces.is_full())))
-            .collect();
-        for p in s.peers.values_mut().filter(|p| p.pex_id.is_some()) {
-            let own = p.listen_addr();
-            let now: Vec<(SocketAddr, bool)> = all.iter().copied().filter(|(a, _)| Some(*a) != own).collect();
-            let added: Vec<(SocketAddr, u8)> = now
-                .iter()
-                .filter(|(a, _)| !p.pex_sent.contains(a))
-                .take(PEX_MAX)
-                .map(|&(a, seed)| {
-                    (
-                        a,
-                        wire::pex::FLAG_CONNECTABLE | if seed { wire::pex::FLAG_SEED } else { 0 },
-                    )
-                })
-                .collect();
-            let dropped: Vec<SocketAddr> = p
-                .pex_sent
-                .iter()
-                .filter(|a| !now.iter().any(|(b, _)| b == *a))
-                .take(PEX_MAX)
-                .copied()
-                .collect();
-            if added.is_empty() && dropped.is_empty() {
-                continue;
-            }
-            for a in &dropped {
-                p.pex_sent.remove(a);
-            }
-            p.pex_sent.extend(added.iter().map(|(a, _)| *a));
-            let mut payload = Vec::new();
-            wire::pex::Pex { added, dropped }.write(&mut payload);
-            let _ = p.cmd.send(PeerCmd::Pex(payload));
-        }
-    }
-
-    fn connect_peers(&mut self) {
-        let max = self.t.session.config.max_peers_per_torrent;
-        let now = Instant::now();
-        let mut s = self.t.lock();
-        let seeding = s.picker.have().is_full();
-        if s.disk.paused() {
-            return;
-        }
-        let mut budget = max.saturating_sub(s.peers.len() + s.connecting);
-        let connected: HashSet<SocketAddr> = s.peers.values().map(|p| p.addr).collect();
-        let mut targets = Vec::new();
-        for (addr, k) in s.known.iter_mut() {
-            if budget == 0 || seeding {
-                break;
-            }
-            if k.connected || k.retry_at.is_some_and(|t| t > now) || connected.contains(addr) {
-                continue;
-            }
-            // A connection takes a session slot from its first packet (max_connections).
-            let Some(slot) = self.t.session.slot() else {
-                Counters::bump(&self.t.session.counters.outgoing_deferred);
-                break;
-            };
-            k.connected = true;
-            budget -= 1;
-            targets.push((*addr, slot));
-        }
-        s.connecting += targets.len();
-        drop(s);
-        for (addr, slot) in targets {
-            tokio::spawn(crate::peer::connect(self.t.clone(), addr, slot));
         }
     }
 
@@ -371,29 +246,30 @@ impl Driver {
         }
     }
 
-    fn announce(&mut self) {
-        if self.t.tiers.lock().map(|t| t.is_empty()).unwrap_or(true) {
-            self.next_announce = Instant::now() + Duration::from_secs(3600);
-            return;
-        }
-        self.announcing = true;
-        let event = std::mem::replace(&mut self.pending_event, AnnounceEvent::None);
+    fn start_announce(&mut self, event: AnnounceEvent) {
         let req = self.announce_request(event);
         let t = self.t.clone();
-        tokio::spawn(async move {
-            let result = crate::tracker::announce_tiers(&t.tiers, &req, t.session.via()).await;
-            let (peers, interval) = match result {
-                Ok(r) => {
-                    tracing::debug!(peers = r.peers.len(), interval = r.interval, "announced");
-                    (Ok(r.peers.iter().map(|p| p.addr).collect()), r.interval)
-                }
-                Err(e) => {
-                    tracing::debug!(error = %e, "announce failed");
-                    (Err(()), 0)
-                }
-            };
-            t.event(Event::Announced(peers, interval));
-        });
+        tokio::spawn(
+            async move {
+                let result = crate::tracker::announce_tiers(&t.tiers, &req, t.session.via()).await;
+                let outcome = match result {
+                    Ok(r) => {
+                        tracing::debug!(peers = r.peers.len(), interval = r.interval, "announced");
+                        let reply = Reply {
+                            interval: r.interval,
+                            min_interval: r.min_interval,
+                        };
+                        Ok((r.peers.iter().map(|p| p.addr).collect(), reply))
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %crate::error::chain(&e), "announce failed");
+                        Err(())
+                    }
+                };
+                t.event(Event::Announced(outcome));
+            }
+            .instrument(self.t.span.clone()),
+        );
     }
 
     async fn recheck(&mut self) {
@@ -417,7 +293,7 @@ impl Driver {
         for p in s.peers.values() {
             let _ = p.cmd.send(PeerCmd::Refill);
         }
-        self.dirty = true;
+        self.resume.changed();
     }
 
     async fn stop(&mut self) {
@@ -430,7 +306,7 @@ impl Driver {
         let t = self.t.clone();
         let _ = tokio::task::spawn_blocking(move || save(&t)).await;
         let has_trackers = self.t.tiers.lock().map(|t| !t.is_empty()).unwrap_or(false);
-        if self.started_sent && has_trackers {
+        if self.announce.started_sent() && has_trackers {
             let req = self.announce_request(AnnounceEvent::Stopped);
             let timeout = Duration::from_secs(3);
             let mut via = self.t.session.via();

@@ -100,10 +100,10 @@ impl TorrentHandle {
                         useful as f64 / missing as f64
                     },
                     am_choking: p.am_choking,
-                    am_interested: p.am_interested,
-                    peer_choking: p.peer_choking,
+                    am_interested: p.stats.flags.am_interested(),
+                    peer_choking: p.stats.flags.peer_choking(),
                     peer_interested: p.peer_interested,
-                    snubbed: p.snubbed,
+                    snubbed: p.stats.flags.snubbed(),
                     outgoing: p.outgoing,
                     send_queue: p.stats.send_queue.load(Ordering::Relaxed),
                     send_queue_peak: p.stats.send_queue_peak.load(Ordering::Relaxed),

@@ -1,17 +1,39 @@
 //! One torrent in a session: the state its peers share (behind one short-held lock), the
 //! driver task that runs its timers, and the [`TorrentHandle`] users hold.
+//!
+//! # Lock order
+//!
+//! The engine's locks are std mutexes held for a few field updates, never across an
+//! `.await` (their guards are not `Send`, so the compiler refuses it in spawned tasks) and
+//! never around disk or network I/O. Where one is taken inside another, the outer one comes
+//! first in this list; a lock is never taken while one below it is held:
+//!
+//! 1. `SessionShared::torrents` (session.rs): only to look a torrent up, add or remove it;
+//!    nothing else is locked meanwhile, and torrents are cloned out before use.
+//! 2. [`TorrentShared::state`] (`TorrentShared::lock`): the picker, the peers' entries, the
+//!    known addresses. Inside it may come:
+//! 3. [`TorrentShared::tiers`] (snapshots read the trackers' statuses under the state), and
+//! 4. `SessionShared::external_ip` (trimming known peers asks for our address).
+//!
+//! Leaves, never held while another lock is taken: a peer's pending requests
+//! (`peer/writer.rs`, taken after the state is released), the rate limiters' buckets, the
+//! resume journal, and storage's locks (file pool, piece writer, sync, simulated faults),
+//! which are only taken with no torrent lock held: blocks are written and pieces hashed
+//! after the state lock is released. A peer's flags (`peer/flags.rs`) and counters are
+//! atomics, read without any lock.
 
 mod assembly;
 mod disk;
 mod driver;
 mod handle;
+mod schedule;
 mod start;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use metainfo::Info;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -40,6 +62,8 @@ pub(crate) struct PeerStats {
     /// Bytes in its send queue now, and the most there ever were (see `peer/send.rs`).
     pub send_queue: AtomicU64,
     pub send_queue_peak: AtomicU64,
+    /// Choking, interest and snubbing: written by the peer's task only.
+    pub flags: crate::peer::PeerFlags,
 }
 
 /// Orders from the torrent (or another peer) to a peer's task.
@@ -71,10 +95,7 @@ pub(crate) struct PeerEntry {
     pub stats: Arc<PeerStats>,
     pub pieces: Bitfield,
     pub am_choking: bool,
-    pub am_interested: bool,
-    pub peer_choking: bool,
     pub peer_interested: bool,
-    pub snubbed: bool,
     pub outgoing: bool,
     /// The port it listens on (its address for outgoing connections, else BEP 10 `p`).
     pub listen_port: Option<u16>,
@@ -90,7 +111,7 @@ pub(crate) struct PeerEntry {
 pub(crate) struct Known {
     pub connected: bool,
     pub failures: u32,
-    pub retry_at: Option<Instant>,
+    pub retry_at: Option<tokio::time::Instant>,
 }
 
 /// State shared by the peers of a torrent, behind [`TorrentShared::state`].
@@ -161,8 +182,9 @@ pub(crate) enum Event {
     PeerGone { addr: SocketAddr },
     /// New addresses (tracker, PEX, user).
     AddPeers(Vec<SocketAddr>),
-    /// An announce finished.
-    Announced(Result<Vec<SocketAddr>, ()>, u32),
+    /// An announce finished: the peers and when to come back, or a failure (its cause is
+    /// in the trackers' statuses).
+    Announced(Result<(Vec<SocketAddr>, schedule::Reply), ()>),
     /// Hash everything on disk again.
     Recheck(oneshot::Sender<()>),
     /// Save state, say goodbye to the trackers and stop.
@@ -208,6 +230,8 @@ pub(crate) struct TorrentShared {
     pub started: SystemTime,
     /// The runtime the torrent's tasks run on, for those started from blocking threads.
     pub runtime: tokio::runtime::Handle,
+    /// The torrent's span (`info_hash` in hex): its tasks and its peers' spans are in it.
+    pub span: tracing::Span,
 }
 
 impl TorrentShared {
@@ -237,6 +261,7 @@ impl TorrentShared {
     pub fn check_piece(self: &Arc<Self>, piece: u32, buffer: Option<PieceBuf>) {
         let t = self.clone();
         rayon::spawn(move || {
+            let _span = t.span.clone().entered();
             let (outcome, buffer) = match buffer {
                 Some(buf) if !t.storage.piece_matches(piece, buf.bytes()) => (Checked::Corrupt, Some(buf)),
                 Some(buf) => match t.storage.write_piece(piece, buf.bytes()) {

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use metainfo::Torrent;
 use rayon::prelude::*;
 use tokio::sync::{mpsc, watch};
+use tracing::Instrument;
 use wire::Bitfield;
 
 use super::assembly::Assembly;
@@ -73,8 +74,9 @@ pub(crate) async fn start(
 ) -> Result<TorrentHandle, ClientError> {
     let info_hash = torrent.info_hash_v1().ok_or(ClientError::V2Only)?;
     if session.torrents().contains_key(&info_hash) {
-        return Err(ClientError::Duplicate(info_hash.to_hex()));
+        return Err(ClientError::Duplicate(info_hash));
     }
+    let span = tracing::info_span!("torrent", info_hash = %info_hash, name = %torrent.info.name);
     let info = Arc::new(torrent.info.clone());
     let dir = opts.dir.clone();
     let (allocation, recheck) = (opts.allocation, opts.recheck);
@@ -83,7 +85,9 @@ pub(crate) async fn start(
         session.files.clone(),
         session.config.disk_faults.clone(),
     );
+    let check_span = span.clone();
     let opened = tokio::task::spawn_blocking(move || -> Result<_, ClientError> {
+        let _span = check_span.entered();
         let storage = Storage::open(info2, &dir, allocation, pool)?.with_faults(faults);
         let resume = ResumeStore::new(&dir, info_hash);
         let have = initial_pieces(&storage, &resume, recheck);
@@ -139,8 +143,9 @@ pub(crate) async fn start(
         tiers: Mutex::new(Tiers::new(trackers, &mut rng)),
         started: SystemTime::now(),
         runtime: tokio::runtime::Handle::current(),
+        span: span.clone(),
     });
     session.insert(info_hash, shared.clone())?;
-    tokio::spawn(driver::run(shared.clone(), events_rx));
+    tokio::spawn(driver::run(shared.clone(), events_rx).instrument(span));
     Ok(TorrentHandle::new(shared))
 }

@@ -9,7 +9,7 @@ use tracker_proto::common::{AnnounceRequest, AnnounceResponse, ScrapeStats};
 use tracker_proto::http::{self as proto, AnnounceReply, HttpAnnounce};
 
 use super::{MAX_REPLY, TrackerUrl};
-use crate::error::TrackerError;
+use crate::error::{ReplyError, TrackerError};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -19,10 +19,10 @@ pub(super) async fn announce(
     bind: Option<IpAddr>,
 ) -> Result<AnnounceResponse, TrackerError> {
     let TrackerUrl::Http { host, port, target } = url else {
-        return Err(TrackerError::BadUrl(format!("{url:?}")));
+        return Err(TrackerError::BadUrl("(not an http url)".into()));
     };
     let body = get(host, *port, &announce_target(target, req), bind).await?;
-    match proto::parse_announce_reply(root_value(&body)).map_err(|e| TrackerError::Invalid(e.to_string()))? {
+    match proto::parse_announce_reply(root_value(&body)).map_err(ReplyError::Http)? {
         AnnounceReply::Ok(resp) => Ok(resp),
         AnnounceReply::Failure(reason) => Err(TrackerError::Refused(reason)),
     }
@@ -53,14 +53,12 @@ pub(super) async fn scrape(
     bind: Option<IpAddr>,
 ) -> Result<ScrapeStats, TrackerError> {
     let TrackerUrl::Http { host, port, target } = url else {
-        return Err(TrackerError::BadUrl(format!("{url:?}")));
+        return Err(TrackerError::BadUrl("(not an http url)".into()));
     };
     // BEP 48: replace the last `announce` of the path with `scrape`.
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let Some(at) = path.rfind("/announce") else {
-        return Err(TrackerError::BadUrl(format!(
-            "{target} has no /announce to scrape"
-        )));
+        return Err(TrackerError::NoScrape);
     };
     let mut t = format!("{}/scrape{}?", &path[..at], &path[at + 9..]);
     if !query.is_empty() {
@@ -72,23 +70,24 @@ pub(super) async fn scrape(
         t.push_str(&format!("%{b:02X}"));
     }
     let body = get(host, *port, &t, bind).await?;
-    let files =
-        proto::parse_scrape_reply(root_value(&body)).map_err(|e| TrackerError::Invalid(e.to_string()))?;
+    let files = proto::parse_scrape_reply(root_value(&body)).map_err(ReplyError::Http)?;
     files
         .into_iter()
         .find(|(h, _)| *h == info_hash)
         .map(|(_, s)| s)
-        .ok_or_else(|| TrackerError::Invalid("torrent missing from scrape".into()))
+        .ok_or(TrackerError::Invalid(ReplyError::NotInScrape))
 }
 
 async fn get(host: &str, port: u16, target: &str, bind: Option<IpAddr>) -> Result<Vec<u8>, TrackerError> {
     let work = async {
-        let net = |e: std::io::Error| TrackerError::Network(e.to_string());
+        let net = TrackerError::Network;
         let addr = tokio::net::lookup_host((host, port))
             .await
             .map_err(net)?
             .next()
-            .ok_or_else(|| TrackerError::Network(format!("{host} has no address")))?;
+            .ok_or_else(|| TrackerError::NoAddress {
+                host: host.to_owned(),
+            })?;
         let mut stream = crate::net::connect(addr, bind).await.map_err(net)?;
         let host_header = if host.contains(':') {
             format!("[{host}]:{port}")
@@ -99,10 +98,7 @@ async fn get(host: &str, port: u16, target: &str, bind: Option<IpAddr>) -> Resul
             "GET {target} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: nexsuj/{}\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n",
             env!("CARGO_PKG_VERSION")
         );
-        stream
-            .write_all(req.as_bytes())
-            .await
-            .map_err(|e| TrackerError::Network(e.to_string()))?;
+        stream.write_all(req.as_bytes()).await.map_err(net)?;
         // Read until the response is complete by its own framing: trackers that keep the
         // connection alive (aquatic_http ignores `Connection: close`) never send the end of
         // the stream.
@@ -112,7 +108,7 @@ async fn get(host: &str, port: u16, target: &str, bind: Option<IpAddr>) -> Resul
             let n = stream.read(&mut chunk).await.map_err(net)?;
             raw.extend_from_slice(&chunk[..n]);
             if raw.len() > MAX_REPLY {
-                return Err(TrackerError::Invalid("reply larger than 2 MiB".into()));
+                return Err(ReplyError::TooLarge.into());
             }
             if let Some(body) = parse_response(&raw, n == 0)? {
                 return Ok(body);
@@ -127,10 +123,10 @@ async fn get(host: &str, port: u16, target: &str, bind: Option<IpAddr>) -> Resul
 /// The body of an HTTP/1.1 response (chunked, sized, or up to the end of the stream), once
 /// `raw` holds all of it; `None` while more is to come. `eof`: the stream has ended.
 fn parse_response(raw: &[u8], eof: bool) -> Result<Option<Vec<u8>>, TrackerError> {
-    let invalid = |m: &str| TrackerError::Invalid(m.to_owned());
+    let invalid = TrackerError::Invalid;
     let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
         return if eof {
-            Err(invalid("no end of headers"))
+            Err(invalid(ReplyError::NoEndOfHeaders))
         } else {
             Ok(None)
         };
@@ -143,7 +139,7 @@ fn parse_response(raw: &[u8], eof: bool) -> Result<Option<Vec<u8>>, TrackerError
         .split_whitespace()
         .nth(1)
         .and_then(|c| c.parse().ok())
-        .ok_or_else(|| invalid("bad status line"))?;
+        .ok_or(invalid(ReplyError::BadStatusLine))?;
     let mut chunked = false;
     let mut length = None;
     for line in lines {
@@ -160,7 +156,7 @@ fn parse_response(raw: &[u8], eof: bool) -> Result<Option<Vec<u8>>, TrackerError
     let body = match (chunked, length) {
         (true, _) => match dechunk(body) {
             Some(b) => b,
-            None if eof => return Err(invalid("bad chunked body")),
+            None if eof => return Err(invalid(ReplyError::BadChunkedBody)),
             None => return Ok(None),
         },
         // A short body at the end of the stream is what there is (the bencode will tell).
@@ -169,7 +165,7 @@ fn parse_response(raw: &[u8], eof: bool) -> Result<Option<Vec<u8>>, TrackerError
         (false, _) => return Ok(None),
     };
     if code != 200 && body.first() != Some(&b'd') {
-        return Err(TrackerError::Network(format!("HTTP {code}")));
+        return Err(TrackerError::HttpStatus(code));
     }
     Ok(Some(body))
 }
@@ -212,7 +208,7 @@ mod tests {
         assert_eq!(parse_response(chunked, true).unwrap().unwrap(), b"d1:xe");
         assert!(matches!(
             parse_response(b"HTTP/1.1 404 Not Found\r\n\r\nnope", true),
-            Err(TrackerError::Network(_))
+            Err(TrackerError::HttpStatus(404))
         ));
         assert!(parse_response(b"garbage", true).is_err());
     }

@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use ids::InfoHash;
+use tracing::Instrument;
 use tracker_proto::common::{AnnounceRequest, AnnounceResponse, ScrapeStats};
 
 use crate::error::TrackerError;
@@ -59,18 +60,30 @@ pub struct Via {
 
 /// Announces to one tracker.
 pub async fn announce(url: &str, req: &AnnounceRequest, via: Via) -> Result<AnnounceResponse, TrackerError> {
-    match TrackerUrl::parse(url)? {
-        u @ TrackerUrl::Http { .. } => http::announce(&u, req, via.bind).await,
-        u @ TrackerUrl::Udp { .. } => udp::announce(&u, req, via).await,
+    let u = TrackerUrl::parse(url)?;
+    let span = tracing::debug_span!("tracker", host = %u.host(), event = ?req.event);
+    async {
+        match &u {
+            TrackerUrl::Http { .. } => http::announce(&u, req, via.bind).await,
+            TrackerUrl::Udp { .. } => udp::announce(&u, req, via).await,
+        }
     }
+    .instrument(span)
+    .await
 }
 
 /// Scrapes one torrent from one tracker (BEP 48 for HTTP, BEP 15 for UDP).
 pub async fn scrape(url: &str, info_hash: InfoHash, via: Via) -> Result<ScrapeStats, TrackerError> {
-    match TrackerUrl::parse(url)? {
-        u @ TrackerUrl::Http { .. } => http::scrape(&u, info_hash, via.bind).await,
-        u @ TrackerUrl::Udp { .. } => udp::scrape(&u, info_hash, via).await,
+    let u = TrackerUrl::parse(url)?;
+    let span = tracing::debug_span!("tracker", host = %u.host(), event = "scrape");
+    async {
+        match &u {
+            TrackerUrl::Http { .. } => http::scrape(&u, info_hash, via.bind).await,
+            TrackerUrl::Udp { .. } => udp::scrape(&u, info_hash, via).await,
+        }
     }
+    .instrument(span)
+    .await
 }
 
 /// What is known about one tracker, for the status API.
@@ -167,7 +180,7 @@ impl Tiers {
             .and_then(|l| l.iter_mut().find(|s| s.url == url))
         {
             s.working = false;
-            s.error = Some(err.to_string());
+            s.error = Some(crate::error::chain(err));
         }
     }
 }
@@ -179,7 +192,7 @@ pub async fn announce_tiers(
     via: Via,
 ) -> Result<AnnounceResponse, TrackerError> {
     let order = tiers.lock().map(|t| t.order()).unwrap_or_default();
-    let mut last = TrackerError::BadUrl("no trackers".into());
+    let mut last = TrackerError::NoTrackers;
     for (tier, url) in order {
         let result = announce(&url, req, via).await;
         let Ok(mut t) = tiers.lock() else { break };

@@ -11,7 +11,7 @@ use tracker_proto::udp::{
 };
 
 use super::{TrackerUrl, Via};
-use crate::error::TrackerError;
+use crate::error::{ReplyError, TrackerError};
 use crate::rng::Rng;
 
 struct Conn {
@@ -24,12 +24,14 @@ struct Conn {
 
 impl Conn {
     async fn open(host: &str, port: u16, via: Via) -> Result<Self, TrackerError> {
-        let net = |e: std::io::Error| TrackerError::Network(e.to_string());
+        let net = TrackerError::Network;
         let addr: SocketAddr = tokio::net::lookup_host((host, port))
             .await
             .map_err(net)?
             .next()
-            .ok_or_else(|| TrackerError::Network(format!("{host} has no address")))?;
+            .ok_or_else(|| TrackerError::NoAddress {
+                host: host.to_owned(),
+            })?;
         let socket = crate::net::udp_for(addr, via.bind).await.map_err(net)?;
         let mut conn = Self {
             socket,
@@ -57,17 +59,14 @@ impl Conn {
         req.write(&mut packet);
         let mut buf = vec![0u8; MAX_PACKET];
         for attempt in 0..2u32 {
-            self.socket
-                .send(&packet)
-                .await
-                .map_err(|e| TrackerError::Network(e.to_string()))?;
+            self.socket.send(&packet).await.map_err(TrackerError::Network)?;
             let wait = self.timeout * (1 << attempt);
             let deadline = tokio::time::Instant::now() + wait;
             loop {
                 let Ok(received) = tokio::time::timeout_at(deadline, self.socket.recv(&mut buf)).await else {
                     break;
                 };
-                let n = received.map_err(|e| TrackerError::Network(e.to_string()))?;
+                let n = received.map_err(TrackerError::Network)?;
                 let Ok(resp) = parse_response(&buf[..n], self.family) else {
                     continue;
                 };
@@ -85,7 +84,13 @@ impl Conn {
 }
 
 fn unexpected(r: Response) -> TrackerError {
-    TrackerError::Invalid(format!("unexpected reply {r:?}"))
+    let kind = match r {
+        Response::Connect { .. } => "connect",
+        Response::Announce { .. } => "announce",
+        Response::Scrape { .. } => "scrape",
+        Response::Error { .. } => "error",
+    };
+    ReplyError::Unexpected(kind).into()
 }
 
 pub(super) async fn announce(
@@ -94,7 +99,7 @@ pub(super) async fn announce(
     via: Via,
 ) -> Result<AnnounceResponse, TrackerError> {
     let TrackerUrl::Udp { host, port, target } = url else {
-        return Err(TrackerError::BadUrl(format!("{url:?}")));
+        return Err(TrackerError::BadUrl("(not a udp url)".into()));
     };
     let mut conn = Conn::open(host, *port, via).await?;
     let key = req.key.as_deref().map_or(0, super::key_number);
@@ -117,7 +122,7 @@ pub(super) async fn scrape(
     via: Via,
 ) -> Result<ScrapeStats, TrackerError> {
     let TrackerUrl::Udp { host, port, .. } = url else {
-        return Err(TrackerError::BadUrl(format!("{url:?}")));
+        return Err(TrackerError::BadUrl("(not a udp url)".into()));
     };
     let mut conn = Conn::open(host, *port, via).await?;
     let req = ScrapeRequest {
@@ -129,7 +134,7 @@ pub(super) async fn scrape(
         Response::Scrape { stats, .. } => stats
             .first()
             .copied()
-            .ok_or_else(|| TrackerError::Invalid("empty scrape".into())),
+            .ok_or(TrackerError::Invalid(ReplyError::NotInScrape)),
         other => Err(unexpected(other)),
     }
 }

@@ -26,9 +26,17 @@ pub enum TrackerUrl {
 }
 
 impl TrackerUrl {
+    /// The host name or address: what logs may show of a tracker (its path and query may
+    /// hold a passkey).
+    pub fn host(&self) -> &str {
+        match self {
+            Self::Http { host, .. } | Self::Udp { host, .. } => host,
+        }
+    }
+
     /// Parses a URL.
     pub fn parse(url: &str) -> Result<Self, TrackerError> {
-        let bad = || TrackerError::BadUrl(url.to_owned());
+        let bad = || TrackerError::BadUrl(redact(url));
         let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
         let (authority, target) = match rest.find(['/', '?']) {
             Some(i) => (&rest[..i], &rest[i..]),
@@ -68,6 +76,16 @@ impl TrackerUrl {
     }
 }
 
+/// `url` up to its authority: the path and query of a private tracker's URL hold the
+/// passkey, and errors end up in logs and statuses.
+fn redact(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find(['/', '?']) {
+        Some(i) => format!("{}/…", &url[..after_scheme + i]),
+        None => url.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +109,8 @@ mod tests {
             }
         );
         assert!(TrackerUrl::parse("https://t/announce").is_err());
+        let e = TrackerUrl::parse("https://t.example/abcdef0123/announce").unwrap_err();
+        assert_eq!(e.to_string(), "unsupported tracker url https://t.example/…");
         assert!(TrackerUrl::parse("udp://t/announce").is_err());
         assert!(TrackerUrl::parse("http://:1/").is_err());
     }

@@ -4,10 +4,13 @@
 // Test helpers outside #[test] functions may unwrap: a failure there is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod announce_clock;
 mod common;
+mod connect;
 mod disk_full;
 mod faults;
 mod listen;
+mod logs;
 mod magnet;
 mod many_files;
 mod peer_limits;
