@@ -17,13 +17,13 @@ fn forged_snapshot(torrent: &Torrent) -> Vec<u8> {
     if n % 8 != 0 {
         *pieces.last_mut().unwrap() = 0xff << (8 - n % 8);
     }
-    let mut out = b"d9:info_hash20:".to_vec();
-    out.extend_from_slice(&torrent.info_hash_v1().unwrap().0);
-    out.extend_from_slice(format!("6:pieces{}:", pieces.len()).as_bytes());
-    out.extend_from_slice(&pieces);
+    let mut out = b"d9:info_hash".to_vec();
+    bencode::write_bytes(&mut out, &torrent.info_hash_v1().unwrap().0);
+    out.extend_from_slice(b"6:pieces");
+    bencode::write_bytes(&mut out, &pieces);
     out.extend_from_slice(b"5:sizesl");
     for f in torrent.info.files.iter().filter(|f| !f.is_pad()) {
-        out.extend_from_slice(format!("i{}e", f.length).as_bytes());
+        bencode::write_int(&mut out, i64::try_from(f.length).unwrap());
     }
     out.extend_from_slice(b"ee");
     out
