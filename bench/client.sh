@@ -90,6 +90,7 @@ run_leecher() {
     case $name in
     warmup | libtorrent) echo "$py $tmp/lt.py leech $tmp/data.torrent $tmp/out $port $lt_port" ;;
     nexsuj) echo "$nexsuj download $tmp/data.torrent -o $tmp/out --no-trackers --peer 127.0.0.1:$lt_port --listen 127.0.0.1 --port $port" ;;
+    nexsuj-pair) echo "$nexsuj download $tmp/data.torrent -o $tmp/out --no-trackers --peer 127.0.0.1:$seed_port --listen 127.0.0.1 --port $port" ;;
     rqbit) echo "$rqbit --disable-dht --disable-dht-persistence --disable-upnp-port-forward --disable-lsd --disable-trackers --listen-port $port download --disable-http-api -e -o $tmp/out --initial-peers 127.0.0.1:$lt_port $tmp/data.torrent" ;;
     esac
 }
@@ -129,20 +130,9 @@ seed_port=$(free_port)
     >"$tmp/nseed.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do grep -q "pieces verified" "$tmp/nseed.log" && break; sleep 0.1; done
-pair_cmd() { # port
-    echo "$nexsuj download $tmp/data.torrent -o $tmp/out --no-trackers --peer 127.0.0.1:$seed_port --listen 127.0.0.1 --port $1"
-}
-for ((round = 1; round <= runs; round++)); do
-    rm -rf "$tmp/out" && mkdir -p "$tmp/out"
-    cmd=$(pair_cmd "$(free_port)")
-    echo "-- nexsuj -> nexsuj (round $round): $cmd" >&2
-    /usr/bin/time -f '%e %M %U %S' -o "$tmp/time" $cmd >"$tmp/pair.log" 2>&1 || { cat "$tmp/pair.log" >&2; exit 1; }
-    cmp "$tmp/seed/data.bin" "$tmp/out/data.bin" || { echo "error: nexsuj pair downloaded different bytes" >&2; exit 1; }
-    read -r w m u s <"$tmp/time"
-    echo "$w $((m / 1024)) $(echo "$u + $s" | bc)" >>"$tmp/pair.runs"
-done
-read -r pw pm pc < <(sort -n "$tmp/pair.runs" | sed -n "$(((runs + 1) / 2))p")
-echo "nexsuj -> nexsuj runs (s): $(cut -d' ' -f1 "$tmp/pair.runs" | tr '\n' ' ')" >&2
+for ((round = 1; round <= runs; round++)); do measure nexsuj-pair "$round"; done
+read -r pw pm pc < <(sort -n "$tmp/nexsuj-pair.runs" | sed -n "$(((runs + 1) / 2))p")
+echo "nexsuj -> nexsuj runs (s): $(cut -d' ' -f1 "$tmp/nexsuj-pair.runs" | tr '\n' ' ')" >&2
 printf '\nsame-program pairs (median of %d; leecher seconds, resident MB and CPU s/GiB)\n' "$runs"
 printf '  nexsuj -> nexsuj          %6.2f s  %5d MB  %6.2f CPU s/GiB\n' "$pw" "$pm" "$(echo "$pc / $gib" | bc -l)"
 printf '  libtorrent -> libtorrent  %6.2f s  %5d MB  %6.2f CPU s/GiB\n' "${wall[libtorrent]}" "${rss[libtorrent]}" \
