@@ -110,6 +110,8 @@ pub(crate) struct AnnounceSchedule {
     in_flight: bool,
     failures: u32,
     pending: AnnounceEvent,
+    /// The event of the announce in flight: a failed `started` or `completed` is sent again.
+    sending: AnnounceEvent,
     started_sent: bool,
     retry_min: Duration,
     retry_max: Duration,
@@ -122,6 +124,7 @@ impl AnnounceSchedule {
             in_flight: false,
             failures: 0,
             pending: AnnounceEvent::Started,
+            sending: AnnounceEvent::None,
             started_sent: false,
             retry_min,
             retry_max,
@@ -140,7 +143,8 @@ impl AnnounceSchedule {
             return None;
         }
         self.in_flight = true;
-        Some(std::mem::replace(&mut self.pending, AnnounceEvent::None))
+        self.sending = std::mem::replace(&mut self.pending, AnnounceEvent::None);
+        Some(self.sending)
     }
 
     /// A tracker answered.
@@ -152,9 +156,13 @@ impl AnnounceSchedule {
         self.next = now + Duration::from_secs(u64::from(secs)).max(MIN_ANNOUNCE_INTERVAL);
     }
 
-    /// No tracker answered: try again after the back-off.
+    /// No tracker answered: try again after the back-off, with the same event (a tracker that
+    /// never heard `started` or `completed` must still hear it).
     pub fn failed(&mut self, now: Instant) {
         self.in_flight = false;
+        if self.pending == AnnounceEvent::None {
+            self.pending = self.sending;
+        }
         let wait = self.retry_min.saturating_mul(1 << self.failures.min(10));
         self.failures += 1;
         self.next = now + wait.min(self.retry_max);

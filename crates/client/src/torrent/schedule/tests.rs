@@ -113,6 +113,28 @@ fn failed_announces_back_off_doubling_up_to_the_maximum_then_reset() {
 }
 
 #[test]
+fn a_failed_announce_keeps_its_event_for_the_retry() {
+    let t0 = Instant::now();
+    let mut a = AnnounceSchedule::new(t0, 15 * SEC, 1800 * SEC);
+    assert_eq!(a.due(t0, true), Some(AnnounceEvent::Started));
+    a.failed(t0);
+    let retry = a.next_at().unwrap();
+    assert_eq!(a.due(retry, true), Some(AnnounceEvent::Started));
+    let reply = Reply {
+        interval: 900,
+        min_interval: None,
+    };
+    a.succeeded(retry, reply);
+    a.completed(retry);
+    assert_eq!(a.due(retry, true), Some(AnnounceEvent::Completed));
+    a.failed(retry);
+    let retry = a.next_at().unwrap();
+    assert_eq!(a.due(retry, true), Some(AnnounceEvent::Completed));
+    a.succeeded(retry, reply);
+    assert_eq!(a.due(retry + 900 * SEC, true), Some(AnnounceEvent::None));
+}
+
+#[test]
 fn completion_is_announced_at_once_but_only_after_started() {
     let t0 = Instant::now();
     let mut a = AnnounceSchedule::new(t0, 15 * SEC, 1800 * SEC);
