@@ -70,13 +70,7 @@ impl Exposition {
         self.out.push_str("# HELP ");
         self.out.push_str(name);
         self.out.push(' ');
-        for c in help.chars() {
-            match c {
-                '\\' => self.out.push_str("\\\\"),
-                '\n' => self.out.push_str("\\n"),
-                c => self.out.push(c),
-            }
-        }
+        escape_into(&mut self.out, help, false);
         let _ = writeln!(self.out, "\n# TYPE {name} {}", kind.as_str());
         Family {
             out: &mut self.out,
@@ -109,19 +103,25 @@ impl Family<'_> {
                 }
                 self.out.push_str(k);
                 self.out.push_str("=\"");
-                for c in v.chars() {
-                    match c {
-                        '\\' => self.out.push_str("\\\\"),
-                        '"' => self.out.push_str("\\\""),
-                        '\n' => self.out.push_str("\\n"),
-                        c => self.out.push(c),
-                    }
-                }
+                escape_into(self.out, v, true);
                 self.out.push('"');
             }
             self.out.push('}');
         }
         let _ = writeln!(self.out, " {value}");
+    }
+}
+
+/// Appends `s` with `\` and newlines escaped, and `"` too in a label value (`quoted`): help
+/// text and label values differ only there.
+fn escape_into(out: &mut String, s: &str, quoted: bool) {
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '"' if quoted => out.push_str("\\\""),
+            c => out.push(c),
+        }
     }
 }
 

@@ -7,7 +7,6 @@
 
 use bencode::{write_bytes, write_int};
 use metainfo::{Torrent, Version};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::error::ApiError;
 
@@ -127,20 +126,9 @@ pub fn download_bytes(info: &[u8], announce: &str, announce_list: &[String]) -> 
     out
 }
 
-/// RFC 5987 `attr-char`: what may stay unencoded in `filename*`.
-const ATTR: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'!')
-    .remove(b'#')
-    .remove(b'$')
-    .remove(b'&')
-    .remove(b'+')
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'^')
-    .remove(b'_')
-    .remove(b'`')
-    .remove(b'|')
-    .remove(b'~');
+/// RFC 5987 `attr-char` beyond RFC 3986's unreserved set: what else may stay unencoded in
+/// `filename*`.
+const ATTR_EXTRA: &[u8] = b"!#$&+^`|";
 
 /// `Content-Disposition` for `<name>.torrent` (RFC 6266): an ASCII `filename` fallback and,
 /// when the name is not plain ASCII, `filename*` in UTF-8.
@@ -159,7 +147,8 @@ pub fn content_disposition(name: &str) -> String {
     if ascii == file {
         format!("attachment; filename=\"{ascii}\"")
     } else {
-        let encoded = utf8_percent_encode(&file, ATTR);
+        let mut encoded = String::with_capacity(file.len() * 3);
+        ids::percent::encode_keeping(&mut encoded, file.as_bytes(), ATTR_EXTRA);
         format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
     }
 }

@@ -21,11 +21,6 @@ pub(super) fn decode_into(raw: &[u8], plus: Plus, buf: &mut [u8]) -> Result<usiz
     Ok(n)
 }
 
-/// Appends `bytes` with every byte outside the unreserved set written as `%XX` (upper case).
-pub(super) fn encode(out: &mut String, bytes: &[u8]) {
-    ids::percent::encode_into(out, bytes);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

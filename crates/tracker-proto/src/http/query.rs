@@ -306,9 +306,9 @@ pub fn write_announce_query(out: &mut String, req: &HttpAnnounce) {
     }
     let r = &req.request;
     out.push_str("info_hash=");
-    percent::encode(out, &r.info_hash.0);
+    r.info_hash.percent_encode_into(out);
     out.push_str("&peer_id=");
-    percent::encode(out, &r.peer_id.0);
+    r.peer_id.percent_encode_into(out);
     let t = &r.transfer;
     // Writing into a String cannot fail.
     let _ = write!(
@@ -349,7 +349,7 @@ pub fn write_announce_query(out: &mut String, req: &HttpAnnounce) {
     for (prefix, value) in tokens {
         if let Some(v) = value.filter(|v| !v.is_empty()) {
             out.push_str(prefix);
-            percent::encode(out, v);
+            ids::percent::encode_into(out, v);
         }
     }
 }
