@@ -580,23 +580,26 @@ SCENARIOS = {
 }
 
 
-def main():
+def main(scenarios=None, label="client"):
+    """Runs the scenarios named on the command line (all by default): name -> (function, needs the namespace).
+    daemon.py runs its own through here too."""
     global NET
-    names = sys.argv[1:] or list(SCENARIOS)
+    scenarios = scenarios or SCENARIOS
+    names = sys.argv[1:] or list(scenarios)
     failed = []
     try:
-        if any(SCENARIOS[n][1] for n in names):
+        if any(scenarios[n][1] for n in names):
             NET = Netns()
         for n in names:
-            fn, _ = SCENARIOS[n]
-            print(f"client: {n}: {fn.__doc__.splitlines()[0]}", flush=True)
+            fn, _ = scenarios[n]
+            print(f"{label}: {n}: {fn.__doc__.splitlines()[0]}", flush=True)
             start = time.time()
             try:
                 fn()
-                print(f"client: {n}: ok ({time.time() - start:.1f} s)", flush=True)
+                print(f"{label}: {n}: ok ({time.time() - start:.1f} s)", flush=True)
             except Exception as e:  # report and go on with the next scenario
                 failed.append(n)
-                print(f"client: {n}: FAILED: {e!r}", flush=True)
+                print(f"{label}: {n}: FAILED: {e!r}", flush=True)
                 for f in sorted(os.listdir(TMP)):
                     if f.endswith(".log"):
                         print(f"---- {f}\n{read_log(f)[-3000:]}", flush=True)

@@ -4,18 +4,11 @@
 // `nexsuj serve` and passes: BASE (site URL), OUTBOX (mail dir), TORRENT (a .torrent to upload),
 // SHOTS (screenshot dir), PW_DIR (where playwright-core is installed), PROFILE_DIR (a fresh
 // --user-data-dir).
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
+import { env, check, launch } from './browser.mjs';
 
-const env = (k) => {
-  if (!process.env[k]) throw new Error(`${k} is not set`);
-  return process.env[k];
-};
-const [BASE, OUTBOX, TORRENT, SHOTS, PW_DIR, PROFILE_DIR] =
-  ['BASE', 'OUTBOX', 'TORRENT', 'SHOTS', 'PW_DIR', 'PROFILE_DIR'].map(env);
-const require = createRequire(path.join(PW_DIR, 'package.json'));
-const { chromium } = require('playwright-core');
+const [BASE, OUTBOX, TORRENT, SHOTS] = env('BASE', 'OUTBOX', 'TORRENT', 'SHOTS');
 
 const nick = 'browser' + Math.floor(Math.random() * 1e6);
 const email = `${nick}@example.org`;
@@ -32,17 +25,7 @@ function mailedCode() {
   throw new Error(`no mail to ${email} in ${OUTBOX}`);
 }
 
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`);
-  console.log(`  ok: ${what}`);
-}
-
-const context = await chromium.launchPersistentContext(PROFILE_DIR, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  acceptDownloads: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-});
+const context = await launch([], { acceptDownloads: true });
 let failed = 0;
 try {
   const page = context.pages()[0] ?? (await context.newPage());

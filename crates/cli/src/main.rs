@@ -3,6 +3,9 @@
 
 mod admin;
 mod create;
+mod ctl;
+mod ctl_text;
+mod daemon;
 mod download;
 mod info;
 mod layered;
@@ -43,6 +46,10 @@ enum Command {
     Tracker(tracker::TrackerArgs),
     /// Run the private-tracker site with its tracker (pages, JSON API, HTTP and UDP tracker).
     Serve(serve::ServeArgs),
+    /// Run the client as a daemon: seed 004's HTTP API, a web UI, streaming.
+    Daemon(daemon::DaemonArgs),
+    /// Control a running daemon through its API (add, list, info, stop, start, remove, rate).
+    Ctl(ctl::CtlArgs),
     /// Name the private-tracker site's admins (grant or revoke, by e-mail).
     Admin(admin::AdminArgs),
 }
@@ -66,6 +73,8 @@ fn main() -> ExitCode {
         Command::Tracker(args) => tracker::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Admin(args) => admin::run(args),
+        Command::Daemon(args) => daemon::run(args),
+        Command::Ctl(args) => ctl::run(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

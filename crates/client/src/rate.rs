@@ -25,6 +25,19 @@ impl RateMeter {
         self.filled = (self.filled + 1).min(self.samples.len());
     }
 
+    /// Records the counter's total after `seconds` seconds without a tick (an idle torrent
+    /// ticks less often): the bytes since the last tick are spread evenly over that many
+    /// one-second samples.
+    pub fn tick_over(&mut self, total: u64, seconds: u64) {
+        let n = seconds.clamp(1, self.samples.len() as u64);
+        let delta = total.saturating_sub(self.last_total);
+        for i in 0..n {
+            let share = delta / n + u64::from(i < delta % n);
+            self.tick(self.last_total + share);
+        }
+        self.last_total = total;
+    }
+
     /// Bytes per second, averaged over the window.
     pub fn rate(&self) -> u64 {
         if self.filled == 0 {
@@ -166,6 +179,17 @@ mod tests {
         for t in [300, 300, 300, 300, 300] {
             m.tick(t);
         }
+        assert_eq!(m.rate(), 0);
+    }
+
+    #[test]
+    fn a_late_tick_spreads_its_bytes() {
+        let mut m = RateMeter::default();
+        m.tick(0);
+        m.tick_over(3000, 3);
+        // Four samples: 0, 1000, 1000, 1000.
+        assert_eq!(m.rate(), 750);
+        m.tick_over(3000, 60);
         assert_eq!(m.rate(), 0);
     }
 

@@ -24,6 +24,7 @@
 //! # }
 //! ```
 
+pub mod auth;
 mod body;
 mod connection;
 mod counters;

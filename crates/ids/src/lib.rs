@@ -17,6 +17,7 @@
 //! ```
 
 pub mod base32;
+pub mod base64;
 pub mod hex;
 pub mod percent;
 

@@ -105,6 +105,7 @@ pub(super) async fn run(
         );
         key
     };
+    t.event(Event::PeerJoined);
     let (rd, wr) = stream.into_split();
     let (out, out_rx) = queue::channel(stats.clone());
     let pending: Pending = Arc::new(Mutex::new(HashSet::new()));

@@ -57,6 +57,8 @@ pub struct Picker {
     verifying: HashMap<u32, Vec<PeerKey>>,
     failed: HashSet<u32>,
     sequential: bool,
+    /// Pieces fetched before any other, lowest first (a stream's window ahead of its reader).
+    focus: Option<std::ops::Range<u32>>,
     rng: Rng,
 }
 
@@ -73,8 +75,14 @@ impl Picker {
             verifying: HashMap::new(),
             failed: HashSet::new(),
             sequential: false,
+            focus: None,
             rng,
         }
+    }
+
+    /// Sets the pieces to fetch before any other, lowest first (`None`: no such window).
+    pub fn set_focus(&mut self, focus: Option<std::ops::Range<u32>>) {
+        self.focus = focus;
     }
 
     /// Switches sequential mode (lowest missing piece first, for streaming).
@@ -229,6 +237,12 @@ impl Picker {
         let n = self.have.len();
         let candidate =
             |s: &Self, i: usize| pieces.get(i) && s.wanted(i) && !s.partial.contains_key(&(i as u32));
+        if let Some(focus) = &self.focus {
+            let window = focus.start as usize..(focus.end as usize).min(n);
+            if let Some(i) = window.clone().find(|&i| candidate(self, i)) {
+                return Some(i as u32);
+            }
+        }
         if self.sequential {
             return (0..n).find(|&i| candidate(self, i)).map(|i| i as u32);
         }

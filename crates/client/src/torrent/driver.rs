@@ -25,6 +25,14 @@ use crate::rng::Rng;
 /// Strikes after which a peer's address is banned: a bad piece it sent alone counts 2, one
 /// it shared with others 1.
 const BAN_STRIKES: u32 = 4;
+/// How often a torrent with peers wakes up: rates are measured over one-second samples.
+const TICK: Duration = Duration::from_secs(1);
+/// How often a torrent with no peer connected or connecting wakes up, while it still needs
+/// pieces (known peers are retried on the ticks) and once it is complete: a daemon seeding
+/// thousands of torrents nobody asks for should cost next to nothing while idle. Any event
+/// (a peer joining, new addresses, a hash result) brings the next tick within a second.
+const IDLE_TICK: (Duration, Duration) = (Duration::from_secs(5), Duration::from_secs(30));
+
 /// Verified bytes after which written data is flushed to disk in the background, so that the
 /// flush before a resume snapshot (at exit, say) has little left to do.
 const FLUSH_EVERY: u64 = 64 << 20;
@@ -57,7 +65,9 @@ pub(super) async fn run(t: Arc<TorrentShared>, mut events: mpsc::UnboundedReceiv
         flushing: Arc::new(AtomicBool::new(false)),
     };
     // Rates are measured over one-second ticks, and peers that failed are retried on them.
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    // The first tick comes at once (the first announce goes out with it).
+    let mut last = now;
+    let mut next = now;
     loop {
         tokio::select! {
             ev = events.recv() => match ev {
@@ -67,9 +77,23 @@ pub(super) async fn run(t: Arc<TorrentShared>, mut events: mpsc::UnboundedReceiv
                     let _ = done.send(());
                     break;
                 }
-                Some(e) => d.on_event(e, Instant::now()).await,
+                Some(e) => {
+                    let now = Instant::now();
+                    d.on_event(e, now).await;
+                    next = next.min(now + TICK);
+                }
             },
-            _ = tick.tick() => d.tick(Instant::now()),
+            () = tokio::time::sleep_until(next) => {
+                let now = Instant::now();
+                let seconds = (now.saturating_duration_since(last).as_millis() as u64 + 500) / 1000;
+                d.tick(now, seconds);
+                last = now;
+                next = now + match (d.idle(), d.t.is_complete()) {
+                    (false, _) => TICK,
+                    (true, false) => IDLE_TICK.0,
+                    (true, true) => IDLE_TICK.1,
+                };
+            }
         }
     }
 }
@@ -112,7 +136,7 @@ impl Driver {
                 self.recheck().await;
                 let _ = done.send(());
             }
-            Event::Stop(_) => {}
+            Event::Stop(_) | Event::PeerJoined => {}
         }
     }
 
@@ -120,6 +144,7 @@ impl Driver {
         let mut s = self.t.lock();
         let contributors = s.picker.verified(piece, outcome == Checked::Good);
         if outcome == Checked::Good {
+            self.t.verified.notify_waiters();
             self.resume.changed();
             for p in s.peers.values() {
                 let _ = p.cmd.send(PeerCmd::Have(piece));
@@ -166,8 +191,15 @@ impl Driver {
         }
     }
 
-    fn tick(&mut self, now: Instant) {
-        self.update_rates();
+    /// No peer connected or connecting, nothing moving.
+    fn idle(&self) -> bool {
+        let s = self.t.lock();
+        s.peers.is_empty() && s.connecting == 0 && self.meters.0.rate() == 0 && self.meters.1.rate() == 0
+    }
+
+    /// The periodic work; `seconds` since the last tick (more than one for an idle torrent).
+    fn tick(&mut self, now: Instant, seconds: u64) {
+        self.update_rates(seconds);
         if let Some(round) = self.choke.due(now) {
             self.run_choker(round.rotate);
         }
@@ -185,17 +217,25 @@ impl Driver {
         }
     }
 
-    fn update_rates(&mut self) {
+    fn update_rates(&mut self, seconds: u64) {
         let mut s = self.t.lock();
         for p in s.peers.values_mut() {
-            p.meters.0.tick(p.stats.downloaded.load(Ordering::Relaxed));
-            p.meters.1.tick(p.stats.uploaded.load(Ordering::Relaxed));
+            p.meters
+                .0
+                .tick_over(p.stats.downloaded.load(Ordering::Relaxed), seconds);
+            p.meters
+                .1
+                .tick_over(p.stats.uploaded.load(Ordering::Relaxed), seconds);
             p.stats.down_rate.store(p.meters.0.rate(), Ordering::Relaxed);
             p.stats.up_rate.store(p.meters.1.rate(), Ordering::Relaxed);
         }
         let totals = &self.t.totals;
-        self.meters.0.tick(totals.downloaded.load(Ordering::Relaxed));
-        self.meters.1.tick(totals.uploaded.load(Ordering::Relaxed));
+        self.meters
+            .0
+            .tick_over(totals.downloaded.load(Ordering::Relaxed), seconds);
+        self.meters
+            .1
+            .tick_over(totals.uploaded.load(Ordering::Relaxed), seconds);
         totals.down_rate.store(self.meters.0.rate(), Ordering::Relaxed);
         totals.up_rate.store(self.meters.1.rate(), Ordering::Relaxed);
     }
@@ -290,6 +330,7 @@ impl Driver {
         s.assembly.retain(|i| picker.is_partial(i));
         let full = s.picker.have().is_full();
         let _ = self.t.complete.send_replace(full);
+        self.t.verified.notify_waiters();
         for p in s.peers.values() {
             let _ = p.cmd.send(PeerCmd::Refill);
         }

@@ -52,6 +52,47 @@ impl TorrentHandle {
         self.shared.lock().picker.set_sequential(on);
     }
 
+    /// Fetches these pieces before any other, lowest first (a stream's window ahead of its
+    /// reader), or none.
+    pub fn set_focus(&self, pieces: Option<std::ops::Range<u32>>) {
+        self.shared.lock().picker.set_focus(pieces);
+    }
+
+    /// Whether piece `i` is verified.
+    pub fn has_piece(&self, i: u32) -> bool {
+        self.shared.lock().picker.have().get(i as usize)
+    }
+
+    /// Waits until piece `i` is verified. Never returns for a piece that does not exist or
+    /// if the torrent stops first: callers bound the wait.
+    pub async fn wait_piece(&self, i: u32) {
+        loop {
+            let verified = self.shared.verified.notified();
+            tokio::pin!(verified);
+            verified.as_mut().enable();
+            if self.has_piece(i) {
+                return;
+            }
+            verified.await;
+        }
+    }
+
+    /// Reads `len` bytes at `begin` of verified piece `piece` from disk.
+    pub async fn read(&self, piece: u32, begin: u32, len: usize) -> std::io::Result<Vec<u8>> {
+        let storage = self.shared.storage.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut buf = vec![0; len];
+            storage.read(piece, begin, &mut buf).map(|()| buf)
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+
+    /// The piece length of the torrent.
+    pub fn piece_length(&self) -> u64 {
+        self.shared.meta.info.piece_length
+    }
+
     /// Hashes every piece on disk again: pieces that fail are downloaded again, pieces that
     /// pass count as verified. Returns when the check is done.
     pub async fn recheck(&self) {

@@ -178,6 +178,8 @@ pub(crate) enum Event {
         outcome: Checked,
         buffer: Option<PieceBuf>,
     },
+    /// A peer connected: an idle torrent's driver goes back to one-second ticks.
+    PeerJoined,
     /// A peer task ended.
     PeerGone { addr: SocketAddr },
     /// New addresses (tracker, PEX, user).
@@ -224,6 +226,8 @@ pub(crate) struct TorrentShared {
     pub session: Arc<SessionShared>,
     pub events: mpsc::UnboundedSender<Event>,
     pub complete: watch::Sender<bool>,
+    /// Woken whenever pieces become verified (streams wait on it for their pieces).
+    pub verified: tokio::sync::Notify,
     pub checking: AtomicBool,
     pub resume: ResumeStore,
     pub tiers: Mutex<Tiers>,

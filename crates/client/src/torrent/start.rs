@@ -138,6 +138,7 @@ pub(crate) async fn start(
         session: session.clone(),
         events,
         complete: watch::channel(complete).0,
+        verified: tokio::sync::Notify::new(),
         checking: AtomicBool::new(false),
         resume,
         tiers: Mutex::new(Tiers::new(trackers, &mut rng)),

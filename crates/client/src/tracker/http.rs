@@ -180,7 +180,9 @@ fn root_value(body: &[u8]) -> &[u8] {
     &body[..body.len() - rest]
 }
 
-fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
+/// The body of a chunked HTTP/1.1 message (`Transfer-Encoding: chunked`), or `None` when it
+/// is malformed or incomplete.
+pub fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     loop {
         let eol = body.windows(2).position(|w| w == b"\r\n")?;

@@ -21,6 +21,7 @@ use tracker_proto::common::{AnnounceRequest, AnnounceResponse, ScrapeStats};
 use crate::error::TrackerError;
 use crate::rng::Rng;
 
+pub use http::dechunk;
 pub use url::TrackerUrl;
 
 /// The most bytes read from an HTTP tracker.

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
 /// A secret that opens the metrics to non-loopback clients; never shown by `Debug`.
@@ -24,25 +24,16 @@ pub fn may_read_metrics(client: IpAddr, headers: &HeaderMap, token: Option<&Metr
     if client.to_canonical().is_loopback() {
         return true;
     }
-    let (Some(token), Some(shown)) = (token, headers.get(header::AUTHORIZATION)) else {
+    let (Some(token), Some(shown)) = (token, http_server::auth::bearer(headers)) else {
         return false;
     };
-    let shown = shown.as_bytes();
-    let Some(shown) = shown.strip_prefix(b"Bearer ") else {
-        return false;
-    };
-    !token.0.is_empty() && constant_time_eq(shown, token.0.as_bytes())
-}
-
-/// Compares without stopping at the first difference, so the time taken does not tell how
-/// much of a guess was right (only whether its length was).
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    !token.0.is_empty() && http_server::auth::ct_eq(shown, token.0.as_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
 
     #[test]
     fn loopback_or_the_right_token() {

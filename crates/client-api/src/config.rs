@@ -1,0 +1,137 @@
+//! The daemon's configuration, in sections (`[api]`, `[storage]`, `[peers]`): every key has a
+//! default that needs no file, listens on loopback only and keeps its state under
+//! `./nexsuj-daemon/`. Key names are unique across sections, so `NEXSUJ_<KEY>` names one
+//! (`NEXSUJ_API_TOKEN`, `NEXSUJ_API_ADDRESS`, …).
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// The API token: never shown by `Debug`, so it cannot reach a log.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ApiToken(pub String);
+
+impl std::fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiToken(<redacted>)")
+    }
+}
+
+settings::section! {
+    /// The HTTP API and the web UI.
+    pub struct ApiSection {
+        /// Where the API and the web UI listen. Loopback unless you set it otherwise.
+        pub api_address: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8090));
+        /// Host names the API answers to besides loopback addresses and `localhost` (the Host
+        /// header of any other name is refused, against DNS rebinding).
+        pub api_hosts: Vec<String> = Vec::new();
+        /// The bearer token for the API. Unset: the token in `<state_dir>/api-token`, created
+        /// with a random value (and printed once) on the first start.
+        pub api_token: Option<ApiToken> = None, example "a long random string";
+        /// Largest .torrent file accepted by /addtorrentfile, in bytes.
+        pub max_torrent_file: usize = 10 << 20;
+        /// Most web UI log-ins kept at once (the oldest is dropped past it).
+        pub max_ui_sessions: usize = 64;
+        /// Failed log-ins allowed per client address and minute.
+        pub login_attempts_per_minute: u32 = 10;
+    }
+}
+
+settings::section! {
+    /// Where the daemon keeps its state and the downloads.
+    pub struct StorageSection {
+        /// The daemon's own state: the torrents, their folders and limits, the API token.
+        pub state_dir: PathBuf = PathBuf::from("nexsuj-daemon");
+        /// Where torrents are downloaded when a request names no folder. Unset:
+        /// `<state_dir>/downloads`.
+        pub download_dir: Option<PathBuf> = None, example "/srv/torrents";
+        /// Seconds between saves of the counters (changes to the torrents are saved at once).
+        pub save_interval: u32 = 60;
+        /// Seconds a magnet link's metadata may take to arrive before the torrent shows an
+        /// error (start it again to retry).
+        pub metadata_timeout: u32 = 600;
+    }
+}
+
+settings::section! {
+    /// The peer side: where peers reach us, and how many.
+    pub struct PeersSection {
+        /// Addresses to accept peers on. Empty: every interface (IPv6 and IPv4).
+        pub peer_addresses: Vec<IpAddr> = Vec::new();
+        /// First port to try for peers (BEP 3: 6881).
+        pub peer_port: u16 = 6881;
+        /// Last port to try for peers.
+        pub peer_port_last: u16 = 6889;
+        /// Most peer connections in the whole daemon.
+        pub max_connections: usize = 500;
+        /// Most peer connections per torrent.
+        pub max_peers_per_torrent: usize = 50;
+        /// Peers unchoked at a time per torrent.
+        pub upload_slots: usize = 4;
+        /// Session-wide download limit on the first start, KiB/s (0: none). Later the API's
+        /// /setglobaldownrate sets it and the daemon remembers it.
+        pub global_download_rate: u64 = 0;
+        /// Session-wide upload limit on the first start, KiB/s (0: none).
+        pub global_upload_rate: u64 = 0;
+    }
+}
+
+settings::sections! {
+    /// nexsuj daemon configuration. Every key is optional; these are the defaults. The
+    /// environment variable NEXSUJ_<KEY> sets a key, e.g. NEXSUJ_API_TOKEN=….
+    pub struct DaemonConfig {
+        /// The HTTP API and the web UI.
+        pub api: ApiSection;
+        /// State and downloads.
+        pub storage: StorageSection;
+        /// Peers.
+        pub peers: PeersSection;
+    }
+}
+
+impl DaemonConfig {
+    /// The documented TOML of this configuration (`--print-default-config`).
+    pub fn to_documented_toml(&self) -> String {
+        settings::document(self)
+    }
+
+    /// Where downloads go when a request names no folder.
+    pub fn download_dir(&self) -> PathBuf {
+        self.storage
+            .download_dir
+            .clone()
+            .unwrap_or_else(|| self.storage.state_dir.join("downloads"))
+    }
+
+    /// The engine's settings.
+    pub fn session(&self) -> client::SessionConfig {
+        let p = &self.peers;
+        client::SessionConfig {
+            listen_addrs: p.peer_addresses.clone(),
+            ports: (p.peer_port, p.peer_port_last),
+            max_connections: p.max_connections,
+            max_peers_per_torrent: p.max_peers_per_torrent,
+            upload_slots: p.upload_slots,
+            ..client::SessionConfig::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_loopback_and_documented() {
+        let c = DaemonConfig::default();
+        assert!(c.api.api_address.ip().is_loopback());
+        assert_eq!(c.api.api_address.port(), 8090);
+        assert_eq!(c.download_dir(), PathBuf::from("nexsuj-daemon/downloads"));
+        let text = c.to_documented_toml();
+        assert!(text.contains("[api]"), "{text}");
+        assert!(text.contains("# api_token = "), "{text}");
+        assert_eq!(format!("{:?}", ApiToken("x".into())), "ApiToken(<redacted>)");
+    }
+}
