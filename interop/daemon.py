@@ -26,21 +26,30 @@ TOKEN = "interop-token-" + os.urandom(8).hex()
 class Daemon:
     """`nexsuj daemon` on free loopback ports (or `host`), its state in `state`; talks to it over HTTP."""
 
-    def __init__(self, state, host="127.0.0.1", logname=None, api_port=None):
-        self.state, self.host = state, host
+    def __init__(self, state, host="127.0.0.1", logname=None, api_port=None, configured=True):
+        """`configured`: the token comes from NEXSUJ_API_TOKEN; else the daemon makes one in its state folder."""
+        self.state, self.host, self.configured = state, host, configured
+        self.token = TOKEN
         self.api_port = api_port or c.free_port()
         self.peer_port = c.free_port(host)
         self.logname = logname or f"daemon-{self.api_port}.log"
         self.start()
 
     def start(self):
-        env = dict(os.environ, NEXSUJ_API_TOKEN=TOKEN, NEXSUJ_PEER_ADDRESSES=f'["{self.host}"]')
+        env = dict(os.environ, NEXSUJ_PEER_ADDRESSES=f'["{self.host}"]')
+        if self.configured:
+            env["NEXSUJ_API_TOKEN"] = TOKEN
+        else:
+            env.pop("NEXSUJ_API_TOKEN", None)
         out = open(os.path.join(c.TMP, self.logname), "ab")
         self.proc = subprocess.Popen([c.NEXSUJ, "daemon", "--listen", f"127.0.0.1:{self.api_port}", "--state-dir",
                                       self.state, "--peer-port", str(self.peer_port)],
                                      stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
         c.PROCS.append(self.proc)
         c.wait_until("the daemon's API", lambda: c.can_connect("127.0.0.1", self.api_port), 30)
+        if not self.configured:
+            with open(os.path.join(self.state, "api-token")) as f:
+                self.token = f.read().strip()
 
     def stop(self, sig=signal.SIGTERM):
         self.proc.send_signal(sig)
@@ -53,7 +62,7 @@ class Daemon:
     def call(self, endpoint, method="GET", body=None, kind="application/json", expect=200, **query):
         q = ("?" + urllib.parse.urlencode(query)) if query else ""
         req = urllib.request.Request(self.url + endpoint + q, data=body, method=method,
-                                     headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": kind})
+                                     headers={"Authorization": f"Bearer {self.token}", "Content-Type": kind})
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 status, data = r.status, r.read()
@@ -106,6 +115,7 @@ def scenario_api_with_libtorrent():
     assert 0 < top < 3906 * 1.5, f"implausible rate {top}"
     assert all(0 <= p["relevence"] <= 1 and p["bitfield_length"] == seen[0]["bitfield_length"] for p in seen)
     v = d.data(h)
+    c.log(f"downloaded {v['downloaded']:.0f} KiB, wasted {v['wasted']:.0f} KiB")
     assert v["trackers"][0]["status"] == "working", v["trackers"]
     assert v["downloaded"] >= 20_000_000 / 1024, v["downloaded"]
     d.call("/stoptorrent", infohash=h)
@@ -233,7 +243,49 @@ def scenario_browser():
     d.stop()
 
 
+def ctl(d, *args):
+    """`nexsuj ctl` against daemon `d`, with the token from its state folder; its stdout."""
+    env = {k: v for k, v in os.environ.items() if k != "NEXSUJ_API_TOKEN"}
+    r = subprocess.run([c.NEXSUJ, "ctl", "--daemon", f"127.0.0.1:{d.api_port}", "--state-dir", d.state, *args],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, f"ctl {args}: {r.returncode}: {r.stderr}"
+    return r.stdout
+
+
+def scenario_ctl():
+    """nexsuj ctl drives the daemon: add a torrent whose data is there, list, info, limits, stop, start, remove
+    with the data; the token is the one the daemon made on its first start, read from its state folder."""
+    src = c.content("ctl1", 2_000_000, 26)
+    t = c.make_torrent(src, "ctl1", ["http://127.0.0.1:1/announce"])
+    d = Daemon(os.path.join(c.TMP, "state-ctl"), configured=False)
+    assert "API token (also in" in c.read_log(d.logname), "the new token is shown once"
+    assert oct(os.stat(os.path.join(d.state, "api-token")).st_mode & 0o777) == "0o600"
+    h = c.info_hash(t).hex()
+    assert f"added {h}" in ctl(d, "add", t, "-o", src)
+    d.wait_state(h, "seeding", 30)
+    listed = json.loads(ctl(d, "list", "--json"))
+    assert [s["infohash"] for s in listed["sessions"]] == [h], listed
+    assert "seeding" in ctl(d, "list") and "ctl1/a.bin" in ctl(d, "info", h)
+    ctl(d, "rate", h, "--down", "100", "--up", "50")
+    ctl(d, "rate", "--down", "1000")
+    v, all_ = d.data(h), d.call("/alldata", brief="true")
+    assert (v["maxdown"], v["maxup"], all_["maxdown"]) == (100, 50, 1000), (v["maxdown"], v["maxup"], all_["maxdown"])
+    ctl(d, "stop", h)
+    d.wait_state(h, "stopped", 30)
+    ctl(d, "start", h)
+    d.wait_state(h, "seeding", 30)
+    # A wrong token is refused with the API's reason.
+    r = subprocess.run([c.NEXSUJ, "ctl", "--daemon", f"127.0.0.1:{d.api_port}", "--token", "wrong", "list"],
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and "401" in r.stderr, r.stderr
+    ctl(d, "remove", h, "--delete")
+    assert not os.path.exists(os.path.join(src, "ctl1")), "the data is still there"
+    assert json.loads(ctl(d, "list", "--json"))["sessions"] == []
+    d.stop()
+
+
 SCENARIOS = {
+    "ctl": (scenario_ctl, False),
     "api_with_libtorrent": (scenario_api_with_libtorrent, False),
     "rate_limits": (scenario_rate_limits, False),
     "magnet_from_transmission": (scenario_magnet_from_transmission, True),

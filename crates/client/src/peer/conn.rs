@@ -258,7 +258,13 @@ impl Conn {
             Message::Piece { index, begin, data } => self.on_block(index, begin, data)?,
             Message::Choke => {
                 self.flags().set_peer_choking(true);
-                self.release_all();
+                // BEP 6: with the fast extension a choke no longer drops our requests; the peer
+                // rejects those it will not serve, and blocks already on their way still come.
+                // Releasing them here would ask again for blocks in flight and receive them twice.
+                // (A peer that never rejects is snubbed and released after `snub_timeout`.)
+                if !self.fast {
+                    self.release_all();
+                }
             }
             Message::Unchoke => self.flags().set_peer_choking(false),
             Message::Interested => self.on_interested(true),

@@ -69,6 +69,22 @@ fn sequential_mode_goes_in_order() {
 }
 
 #[test]
+fn a_focus_window_comes_first_in_order_then_the_rest() {
+    let mut p = picker(10, K);
+    p.set_focus(Some(6..9));
+    let all = Bitfield::full(10);
+    let mut out = Vec::new();
+    p.pick(1, &all, 3, &mut out);
+    assert_eq!(out.iter().map(|r| r.index).collect::<Vec<_>>(), vec![6, 7, 8]);
+    // A window past the end is cut to the torrent; once it is all taken, the others follow.
+    p.set_focus(Some(8..100));
+    let mut more = Vec::new();
+    p.pick(1, &all, 1, &mut more);
+    assert!(!(6..9).contains(&more[0].index), "{more:?}");
+    p.set_focus(None);
+}
+
+#[test]
 fn endgame_asks_twice_and_names_the_other_peer() {
     let mut p = picker(1, 2 * K);
     let all = Bitfield::full(1);
