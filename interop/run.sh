@@ -11,7 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 
-SUITES=(metainfo tracker site client daemon)
+SUITES=(metainfo tracker site client daemon dht)
 
 # create / info / verify against libtorrent, transmission-show/-create and mktorrent
 suite_metainfo() { /usr/bin/python3 "$here/metainfo.py"; }
@@ -27,6 +27,9 @@ suite_client() { /usr/bin/python3 "$here/client.py"; }
 # nexsuj daemon through its HTTP API only: libtorrent and transmission (magnet) peers, rate limits, kill -9 and
 # resume; then chromium drives the web UI and plays a video streamed while it downloads (ffprobe reads it too)
 suite_daemon() { /usr/bin/python3 "$here/daemon.py"; }
+
+# nexsuj's DHT with libtorrent's on loopback: ping, and get-peers finding a seeder announced in the DHT only
+suite_dht() { /usr/bin/python3 "$here/dht.py"; }
 
 selected=("$@")
 [[ ${#selected[@]} -gt 0 ]] || selected=("${SUITES[@]}")

@@ -6,6 +6,7 @@ mod create;
 mod ctl;
 mod ctl_text;
 mod daemon;
+mod dht;
 mod download;
 mod info;
 mod layered;
@@ -48,6 +49,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Run the client as a daemon: seed 004's HTTP API, a web UI, streaming.
     Daemon(daemon::DaemonArgs),
+    /// A DHT node on its own: serve, get-peers, ping (BEP 5).
+    Dht(dht::DhtArgs),
     /// Control a running daemon through its API (add, list, info, stop, start, remove, rate).
     Ctl(ctl::CtlArgs),
     /// Name the private-tracker site's admins (grant or revoke, by e-mail).
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Command::Admin(args) => admin::run(args),
         Command::Daemon(args) => daemon::run(args),
         Command::Ctl(args) => ctl::run(args),
+        Command::Dht(args) => dht::run(args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

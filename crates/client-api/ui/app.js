@@ -12,10 +12,13 @@ let sortKey = 'name';
 let sortDir = 1;
 let detailHash = null;
 let polling = false;
+let again = false; // a poll was asked for while one was in flight
+let filesKey = ''; // the detail's file list as last drawn (rebuilt only when it changes)
 
 // ---- formatting -------------------------------------------------------------------------
 
 function size(kib) {
+  if (typeof kib !== 'number' || !Number.isFinite(kib)) return '';
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = kib;
   let i = 0;
@@ -23,14 +26,19 @@ function size(kib) {
   return `${v.toFixed(v < 10 && i > 0 ? 2 : i > 0 ? 1 : 0)} ${units[i]}`;
 }
 const rate = (kibs) => (kibs > 0.05 ? `${size(kibs)}/s` : '');
-function eta(s) {
-  if (s === null || s === undefined) return '';
+function eta(secs) {
+  if (secs === null || secs === undefined || !Number.isFinite(secs)) return '';
+  const s = Math.round(secs);
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
   if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
   return `${Math.floor(s / 86400)}d`;
 }
-const pct = (p) => `${Math.floor(p * 1000) / 10}%`;
+const pct = (p) => `${Math.floor((p || 0) * 1000) / 10}%`;
+const limit = (kibs) => (kibs ? `${kibs}` : '∞');
+const limits = (t) => (t.maxdown || t.maxup ? `↓ ${limit(t.maxdown)} ↑ ${limit(t.maxup)}` : '');
+const nameOf = (t) => t.name || t.infohash;
+const ratio = (r) => (typeof r === 'number' && Number.isFinite(r) ? r.toFixed(2) : '');
 
 // ---- talking to the daemon ------------------------------------------------------------------
 
@@ -103,13 +111,23 @@ $('logout').addEventListener('click', async () => {
   await fetch('/logout', { method: 'POST', headers: { 'X-CSRF-Token': csrf || '' }, credentials: 'same-origin' });
   rows.forEach((r) => r.tr.remove());
   rows.clear();
+  torrents = [];
+  $('shown').textContent = '';
   closeDetail();
   showLogin();
 });
 
 // ---- the list -------------------------------------------------------------------------------
 
-const COLUMNS = ['name', 'size', 'progress', 'state', 'downrate', 'uprate', 'eta', 'peers', 'ratio'];
+const COLUMNS = ['name', 'size', 'progress', 'state', 'downrate', 'uprate', 'eta', 'peers', 'ratio', 'limits'];
+
+// Sort keys: numbers numerically, names by the locale, an unknown ETA last.
+function sortValue(t, key) {
+  if (key === 'name') return nameOf(t).toLowerCase();
+  if (key === 'eta') return t.eta ?? Infinity;
+  if (key === 'limits') return (t.maxdown || Infinity) + (t.maxup || Infinity) / 1e9;
+  return t[key] ?? -1;
+}
 
 function makeRow(t) {
   const tr = document.createElement('tr');
@@ -160,48 +178,57 @@ function setText(row, col, text) {
 function render() {
   const filter = $('filter').value.trim().toLowerCase();
   const seen = new Set();
-  const list = torrents.filter((t) => !filter || t.name.toLowerCase().includes(filter));
-  list.sort((a, b) => {
-    const x = a[sortKey] ?? -1;
-    const y = b[sortKey] ?? -1;
-    return (x < y ? -1 : x > y ? 1 : 0) * sortDir || a.infohash.localeCompare(b.infohash);
-  });
+  const list = torrents.filter((t) => !filter || nameOf(t).toLowerCase().includes(filter));
+  const keyed = list.map((t) => [sortValue(t, sortKey), t]);
+  keyed.sort(([x, a], [y, b]) => (x < y ? -1 : x > y ? 1 : 0) * sortDir || (a.infohash < b.infohash ? -1 : 1));
   const body = document.querySelector('#torrents tbody');
   let prev = null;
-  for (const t of list) {
+  for (const [, t] of keyed) {
     seen.add(t.infohash);
     let row = rows.get(t.infohash);
     if (!row) { row = makeRow(t); rows.set(t.infohash, row); }
-    setText(row, 'name', t.name);
+    setText(row, 'name', nameOf(t));
     setText(row, 'size', size(t.size));
     setText(row, 'progress', pct(t.progress));
     setText(row, 'state', t.error && t.state === 'error' ? 'error' : t.state);
     setText(row, 'downrate', rate(t.downrate));
     setText(row, 'uprate', rate(t.uprate));
     setText(row, 'eta', eta(t.eta));
-    setText(row, 'peers', String(t.peers));
-    setText(row, 'ratio', t.ratio.toFixed(2));
-    row.tr.title = t.error || '';
+    setText(row, 'peers', String(t.peers ?? ''));
+    setText(row, 'ratio', ratio(t.ratio));
+    setText(row, 'limits', limits(t));
+    const title = t.error || '';
+    if (row.tr.title !== title) row.tr.title = title;
     row.tr.classList.toggle('selected', t.infohash === detailHash);
     // Move a row only when it is out of place: the DOM stays still when nothing changed.
     const want = prev ? prev.nextSibling : body.firstChild;
     if (want !== row.tr) body.insertBefore(row.tr, want);
     prev = row.tr;
   }
+  // Rows the filter hides leave the table but are kept; rows of removed torrents are dropped.
+  const present = new Set(torrents.map((t) => t.infohash));
   for (const [h, row] of rows) {
-    if (!seen.has(h)) { row.tr.remove(); if (!torrents.some((t) => t.infohash === h)) rows.delete(h); }
+    if (seen.has(h)) continue;
+    if (row.tr.parentNode) row.tr.remove();
+    if (!present.has(h)) rows.delete(h);
   }
   $('empty').hidden = torrents.length > 0;
+  $('shown').textContent = filter ? `${list.length} of ${torrents.length} shown` : '';
 }
 
+// One request at a time: a poll asked for while one is in flight (after an action) runs when it
+// ends, so the list shows the action's effect at once rather than up to 2 s later.
 async function poll() {
-  if (polling || csrf === null) return;
+  if (csrf === null) return;
+  if (polling) { again = true; return; }
   polling = true;
+  again = false;
   try {
     const all = await api('/alldata?brief=true');
-    torrents = all.sessions;
+    if (csrf === null) return; // logged out meanwhile
+    torrents = all.sessions || [];
     $('totals').textContent = `${torrents.length} torrents · ↓ ${rate(all.downrate) || '0'} · ↑ ${rate(all.uprate) || '0'}`
-      + ` · limits ↓ ${all.maxdown || '∞'} ↑ ${all.maxup || '∞'} KiB/s`;
+      + ` · limits ↓ ${limit(all.maxdown)} ↑ ${limit(all.maxup)} KiB/s`;
     if (document.activeElement !== $('global-down')) $('global-down').placeholder = all.maxdown ? `${all.maxdown} KiB/s` : 'unlimited';
     if (document.activeElement !== $('global-up')) $('global-up').placeholder = all.maxup ? `${all.maxup} KiB/s` : 'unlimited';
     render();
@@ -210,18 +237,32 @@ async function poll() {
     if (e.message !== 'logged out') say(e.message);
   } finally {
     polling = false;
+    if (again && !document.hidden) poll();
   }
 }
 
 setInterval(() => { if (!document.hidden) poll(); }, 2000);
 document.addEventListener('visibilitychange', () => { if (!document.hidden) poll(); });
 $('filter').addEventListener('input', render);
-document.querySelectorAll('th[data-sort]').forEach((th) => th.addEventListener('click', () => {
-  const key = th.dataset.sort;
-  sortDir = sortKey === key ? -sortDir : 1;
-  sortKey = key;
-  render();
-}));
+function markSort() {
+  document.querySelectorAll('th[data-sort]').forEach((th) => {
+    if (th.dataset.sort === sortKey) th.setAttribute('aria-sort', sortDir > 0 ? 'ascending' : 'descending');
+    else th.removeAttribute('aria-sort');
+  });
+}
+document.querySelectorAll('th[data-sort]').forEach((th) => {
+  th.tabIndex = 0;
+  const sortBy = () => {
+    const key = th.dataset.sort;
+    sortDir = sortKey === key ? -sortDir : 1;
+    sortKey = key;
+    markSort();
+    render();
+  };
+  th.addEventListener('click', sortBy);
+  th.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); sortBy(); } });
+});
+markSort();
 
 document.querySelector('#torrents tbody').addEventListener('click', async (ev) => {
   const el = ev.target.closest('[data-action]');
@@ -235,7 +276,7 @@ document.querySelector('#torrents tbody').addEventListener('click', async (ev) =
   if (action === 'remove' || action === 'remove-data') {
     const t = torrents.find((x) => x.infohash === h);
     const what = action === 'remove' ? 'Remove' : 'Remove, and delete the data of,';
-    if (!window.confirm(`${what} “${t ? t.name : h}”?`)) return;
+    if (!window.confirm(`${what} “${t ? nameOf(t) : h}”?`)) return;
     if (await act(`/removetorrent?${q({ infohash: h, delete: action === 'remove-data' })}`)) {
       if (detailHash === h) closeDetail();
     }
@@ -277,8 +318,11 @@ $('limits').addEventListener('submit', async (ev) => {
 // ---- the detail view ------------------------------------------------------------------------
 
 function openDetail(h) {
+  if (detailHash !== h) { filesKey = ''; $('detail-down').value = ''; $('detail-up').value = ''; }
+  const fresh = detailHash !== h;
   detailHash = h;
   $('detail').hidden = false;
+  if (fresh) $('detail').scrollIntoView({ block: 'start' });
   $('player').hidden = true;
   $('player').removeAttribute('src');
   pollDetail();
@@ -290,8 +334,14 @@ function closeDetail() {
   $('detail').hidden = true;
   $('player').pause();
   $('player').removeAttribute('src');
+  filesKey = '';
 }
-$('detail-close').addEventListener('click', () => { closeDetail(); render(); });
+$('detail-close').addEventListener('click', () => {
+  const row = rows.get(detailHash);
+  closeDetail();
+  render();
+  if (row && row.tr.isConnected) row.tr.scrollIntoView({ block: 'center' });
+});
 
 $('detail-limits').addEventListener('submit', async (ev) => {
   ev.preventDefault();
@@ -339,27 +389,56 @@ async function pollDetail() {
   const h = detailHash;
   if (!h) return;
   let t;
-  try { t = await api(`/torrentdata?${q({ infohash: h })}`); } catch (e) { say(e.message); closeDetail(); return; }
+  try {
+    t = await api(`/torrentdata?${q({ infohash: h })}`);
+  } catch (e) {
+    if (h !== detailHash) return;
+    // Gone (removed here or by another client): close quietly; anything else is worth showing.
+    if (torrents.some((x) => x.infohash === h) && e.message !== 'logged out') say(e.message);
+    closeDetail();
+    render();
+    return;
+  }
   if (h !== detailHash) return;
-  $('detail-name').textContent = t.name;
+  $('detail-name').textContent = nameOf(t);
   $('detail-info').textContent = `${t.state} · ${pct(t.progress)} of ${size(t.size)} · ↓ ${size(t.downloaded)} ↑ ${size(t.uploaded)}`
     + ` · wasted ${size(t.wasted)} · limits ↓ ${t.maxdown || '∞'} ↑ ${t.maxup || '∞'} KiB/s · ${t.targetdir}`
     + (t.error ? ` · error: ${t.error}` : '');
+  if (document.activeElement !== $('detail-down')) $('detail-down').placeholder = t.maxdown ? `${t.maxdown} KiB/s` : 'unlimited';
+  if (document.activeElement !== $('detail-up')) $('detail-up').placeholder = t.maxup ? `${t.maxup} KiB/s` : 'unlimited';
   drawPieces(t.bitfield_base64, t.bitfield_length);
-  fill('files', (t.files || []).map((f) => {
-    const play = document.createElement('button');
-    play.textContent = 'Stream';
-    play.dataset.action = 'stream';
-    play.addEventListener('click', () => {
-      $('player').hidden = false;
-      $('player').src = `/stream/${h}/${f.index}`;
-      $('player').play().catch(() => {});
-    });
-    return [String(f.index), f.path, size(f.size), play];
-  }));
+  // The file list rarely changes (once, when a magnet's metadata arrives): rebuilt only then, so
+  // that its buttons and links stay put under the pointer.
+  const files = t.files || [];
+  const key = JSON.stringify([h, files]);
+  if (key !== filesKey) {
+    filesKey = key;
+    fill('files', files.map((f) => {
+      const url = `/stream/${encodeURIComponent(h)}/${encodeURIComponent(f.index)}`;
+      const open = document.createElement('a');
+      open.href = url;
+      open.target = '_blank';
+      open.rel = 'noopener';
+      open.dataset.action = 'open';
+      open.textContent = 'Open';
+      const play = document.createElement('button');
+      play.type = 'button';
+      play.textContent = 'Stream';
+      play.dataset.action = 'stream';
+      play.addEventListener('click', () => {
+        $('player').hidden = false;
+        $('player').src = url;
+        $('player').play().catch(() => {});
+      });
+      const both = document.createElement('span');
+      both.className = 'file-actions';
+      both.append(open, play);
+      return [String(f.index), f.path, size(f.size), both];
+    }));
+  }
   fill('trackers', (t.trackers || []).map((r) => [r.url, r.error ? `${r.status}: ${r.error}` : r.status,
-    String(r.seeders), String(r.leechers), r.lastannounce || '']));
-  fill('peers', (t.Peers || []).map((p) => [p.host, p.client || p.ID, rate(p.downrate), rate(p.uprate),
+    String(r.seeders ?? ''), String(r.leechers ?? ''), String(r.peers ?? ''), r.lastannounce || '']));
+  fill('peers', (t.Peers || []).map((p) => [p.host, p.ID, p.client || '', rate(p.downrate), rate(p.uprate),
     size(p.downloaded), size(p.uploaded), pct(p.relevence)]));
 }
 

@@ -26,6 +26,7 @@
 pub mod choker;
 mod config;
 mod counters;
+pub mod dht;
 pub mod error;
 pub mod magnet;
 mod net;

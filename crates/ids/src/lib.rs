@@ -5,6 +5,7 @@
 //!   of `info` for v1 and hybrid torrents, the truncated SHA-256 for v2-only ones, BEP 52).
 //! - [`InfoHashV2`]: the full 32-byte SHA-256 info-hash of BEP 52.
 //! - [`PeerId`]: the 20 bytes a client picks for itself (BEP 20).
+//! - [`NodeId`]: a DHT node's 160-bit id (BEP 5), with the XOR [`Distance`] to a target.
 //! - [`hex`], [`base32`] and [`percent`]: the text forms they travel in (magnet links, tracker
 //!   queries, file names of state, logs).
 //!
@@ -19,11 +20,14 @@
 pub mod base32;
 pub mod base64;
 pub mod hex;
+mod node_id;
 pub mod percent;
 
 use std::fmt;
 
 use sha1::Digest;
+
+pub use node_id::{Distance, NodeId};
 
 /// The 20-byte info-hash of a torrent: SHA-1 of the exact `info` bytes for v1 and hybrid
 /// torrents, or the first 20 bytes of the SHA-256 for v2-only ones ([`InfoHashV2::truncated`]),

@@ -7,6 +7,7 @@
 mod announce_clock;
 mod common;
 mod connect;
+mod dht;
 mod disk_full;
 mod faults;
 mod listen;

@@ -1,0 +1,120 @@
+//! Lookups over the network: [`dht::Lookup`] names whom to ask, this sends the queries
+//! (`alpha` at a time, each on its own task) and feeds the answers back.
+
+use std::net::SocketAddr;
+
+use dht::{Body, Lookup, Method};
+use ids::{InfoHash, NodeId};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::{Dht, QueryError};
+
+/// What a lookup found.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    /// Peers of the torrent (`get_peers`).
+    pub peers: Vec<SocketAddr>,
+    /// The closest nodes that answered, with the tokens they gave.
+    pub closest: Vec<(NodeId, SocketAddr, Option<Vec<u8>>)>,
+    /// Queries sent.
+    pub queries: usize,
+}
+
+impl Dht {
+    async fn walk(&self, target: NodeId, peers: bool) -> Found {
+        let seeds: Vec<(Option<NodeId>, SocketAddr)> = {
+            let now = Instant::now().into_std();
+            let mut s = self.shared.state();
+            s.stats.lookups += 1;
+            let mut seeds: Vec<_> = s
+                .node
+                .table4
+                .closest(&target, 16, now)
+                .into_iter()
+                .chain(s.node.table6.closest(&target, 16, now))
+                .map(|n| (Some(n.id), n.addr))
+                .collect();
+            if seeds.len() < 8 {
+                seeds.extend(self.shared.config.bootstrap.iter().map(|a| (None, *a)));
+            }
+            seeds
+        };
+        let config = &self.shared.config;
+        let mut lookup = Lookup::new(target, &seeds, config.alpha, dht::table::K, config.query_timeout);
+        let mut flying = JoinSet::new();
+        loop {
+            for to in lookup.next(Instant::now().into_std()) {
+                let me = self.clone();
+                let method = if peers {
+                    Method::GetPeers {
+                        info_hash: target.into(),
+                    }
+                } else {
+                    Method::FindNode { target }
+                };
+                flying.spawn(async move { (to, me.query(to, method).await) });
+            }
+            let Some(done) = flying.join_next().await else {
+                break;
+            };
+            let Ok((from, answer)) = done else { continue };
+            match answer {
+                Ok(m) => match m.body {
+                    Body::Response(r) => {
+                        let nodes: Vec<_> = r.nodes.iter().chain(&r.nodes6).copied().collect();
+                        lookup.replied(from, r.id, &nodes, &r.values, r.token);
+                    }
+                    _ => lookup.failed(from),
+                },
+                Err(QueryError::Timeout(_) | QueryError::Refused(..) | QueryError::Send(..)) => {
+                    lookup.failed(from)
+                }
+            }
+            if lookup.is_done(Instant::now().into_std()) && flying.is_empty() {
+                break;
+            }
+        }
+        flying.abort_all();
+        Found {
+            peers: lookup.peers().to_vec(),
+            closest: lookup.closest(),
+            queries: lookup.queries(),
+        }
+    }
+
+    /// The nodes closest to `target` (`find_node` walk).
+    pub async fn find_node(&self, target: NodeId) -> Found {
+        self.walk(target, false).await
+    }
+
+    /// Peers of a torrent (`get_peers` walk), with the closest nodes and their tokens.
+    pub async fn get_peers(&self, info_hash: InfoHash) -> Found {
+        self.walk(info_hash.into(), true).await
+    }
+
+    /// Announces that we have `info_hash` on `port` (or, with `None`, on the port the packets
+    /// come from: BEP 5 `implied_port`) to the closest nodes; returns the peers found on the
+    /// way and how many nodes took the announce.
+    pub async fn announce(&self, info_hash: InfoHash, port: Option<u16>) -> (Found, usize) {
+        let found = self.get_peers(info_hash).await;
+        let mut sends = JoinSet::new();
+        for (_, addr, token) in &found.closest {
+            let Some(token) = token.clone() else { continue };
+            let me = self.clone();
+            let method = Method::AnnouncePeer {
+                info_hash,
+                port: port.unwrap_or(0),
+                implied_port: port.is_none(),
+                token,
+            };
+            let addr = *addr;
+            sends.spawn(async move { me.query(addr, method).await.is_ok() });
+        }
+        let mut took = 0;
+        while let Some(ok) = sends.join_next().await {
+            took += usize::from(ok.unwrap_or(false));
+        }
+        (found, took)
+    }
+}

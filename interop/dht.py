@@ -1,0 +1,78 @@
+#!/usr/bin/python3
+"""Interop tests of nexsuj's DHT (BEP 5) with libtorrent's, on loopback: a network of libtorrent sessions and a
+`nexsuj dht serve` node, bootstrapped from each other.
+
+    /usr/bin/python3 interop/dht.py [SCENARIO ...]
+
+Reads $NEXSUJ. libtorrent runs in this process with the DHT settings INTEROP.md gives for loopback.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import libtorrent as lt
+
+import client as c
+
+
+def lt_dht_session(port, others):
+    s = lt.session({
+        "listen_interfaces": f"127.0.0.1:{port}", "enable_dht": True, "enable_lsd": False, "enable_upnp": False,
+        "enable_natpmp": False, "enable_outgoing_utp": False, "enable_incoming_utp": False,
+        "allow_multiple_connections_per_ip": True, "dht_restrict_routing_ips": False,
+        "dht_restrict_search_ips": False, "dht_ignore_dark_internet": False, "dht_prefer_verified_node_ids": False,
+        "dht_enforce_node_id": False, "dht_extended_routing_table": False,
+        "dht_bootstrap_nodes": ",".join(f"127.0.0.1:{p}" for p in others), "alert_mask": 0,
+    })
+    for p in others:
+        s.add_dht_node(("127.0.0.1", p))
+    return s
+
+
+def dht(*args, timeout=60):
+    r = subprocess.run([c.NEXSUJ, "dht", *args], capture_output=True, text=True, timeout=timeout)
+    return r.returncode, r.stdout, r.stderr
+
+
+def scenario_get_peers_from_libtorrent():
+    """`nexsuj dht get-peers` finds a libtorrent seeder announced in the DHT only, through libtorrent nodes and a
+    `nexsuj dht serve` node; `nexsuj dht ping` gets an answer from a libtorrent node."""
+    ports = [c.free_port() for _ in range(4)]
+    ours = c.free_port()
+    serve = c.spawn([c.NEXSUJ, "dht", "serve", "--listen", f"127.0.0.1:{ours}",
+                     *sum((["--bootstrap", f"127.0.0.1:{p}"] for p in ports), [])], "dht-serve.log")
+    sessions = [lt_dht_session(p, [q for q in ports if q != p] + [ours]) for p in ports]
+    src = c.content("dht1", 1_000_000, 31)
+    t = c.make_torrent(src, "dht1", [])
+    h = c.lt_add(sessions[0], t, src, seed=True)
+    ih = c.info_hash(t).hex()
+    h.force_dht_announce()
+
+    code, out, err = dht("ping", f"127.0.0.1:{ports[1]}")
+    assert code == 0 and out.startswith(f"127.0.0.1:{ports[1]} "), (code, out, err)
+    c.log(f"libtorrent node answered our ping: {out.split()[1]}")
+
+    seeder = f"127.0.0.1:{ports[0]}"
+    found = {}
+
+    def lookup():
+        code, out, err = dht("get-peers", ih, "--json", "--bootstrap", f"127.0.0.1:{ports[2]}",
+                             "--bootstrap", f"127.0.0.1:{ours}")
+        if code == 0:
+            found.update(json.loads(out))
+        return seeder in found.get("peers", [])
+    c.wait_until("nexsuj dht get-peers to find the libtorrent seeder", lookup, 60)
+    c.log(f"found {found['peers']} with {found['queries']} queries; our table had {found['table']} nodes")
+    serve.terminate()
+    serve.wait(10)
+
+
+SCENARIOS = {
+    "get_peers_from_libtorrent": (scenario_get_peers_from_libtorrent, False),
+}
+
+if __name__ == "__main__":
+    sys.exit(c.main(SCENARIOS, "dht"))
