@@ -70,7 +70,57 @@ def scenario_get_peers_from_libtorrent():
     serve.wait(10)
 
 
+def lt_network(n, extra=()):
+    """`n` libtorrent DHT sessions bootstrapped from each other (and from `extra` ports): (sessions, ports)."""
+    ports = [c.free_port() for _ in range(n)]
+    return [lt_dht_session(p, [q for q in ports if q != p] + list(extra)) for p in ports], ports
+
+
+def scenario_magnet_from_libtorrent():
+    """`nexsuj download` of a magnet with only the info-hash: peers from the DHT (libtorrent nodes, the seeder
+    announced there only), then the metadata and the data."""
+    sessions, ports = lt_network(4)
+    src = c.content("dht2", 3_000_000, 32)
+    t = c.make_torrent(src, "dht2", [])
+    h = c.lt_add(sessions[0], t, src, seed=True)
+    h.force_dht_announce()
+    dst = os.path.join(c.TMP, "dst-dht2")
+    magnet = f"magnet:?xt=urn:btih:{c.info_hash(t).hex()}"
+    args = [c.NEXSUJ, "download", magnet, "-o", dst, "--listen", "127.0.0.1", "--port", str(c.free_port())]
+    for p in ports[1:]:
+        args += ["--dht-bootstrap", f"127.0.0.1:{p}"]
+    p = c.spawn(args, "dht-download.log")
+    c.wait_exit(p, "nexsuj download of a DHT-only magnet")
+    assert "looking for peers in the DHT" in c.read_log("dht-download.log")
+    c.same(src, dst, "dht2")
+
+
+def scenario_libtorrent_from_magnet():
+    """A nexsuj seeder announced in the DHT only is found and downloaded by libtorrent from a magnet."""
+    sessions, ports = lt_network(3)
+    src = c.content("dht3", 3_000_000, 33)
+    t = c.make_torrent(src, "dht3", [])
+    port = c.free_port()
+    args = [c.NEXSUJ, "seed", t, src, "--listen", "127.0.0.1", "--port", str(port)]
+    for p in ports:
+        args += ["--dht-bootstrap", f"127.0.0.1:{p}"]
+    seed = c.spawn(args, "dht-seed.log")
+    c.ready("dht-seed.log")
+    leecher = lt_dht_session(c.free_port(), ports)
+    params = lt.parse_magnet_uri(f"magnet:?xt=urn:btih:{c.info_hash(t).hex()}")
+    params.save_path = os.path.join(c.TMP, "dst-dht3")
+    h = leecher.add_torrent(params)
+    c.wait_until("libtorrent to download from the nexsuj seeder found in the DHT", lambda: h.status().is_seeding)
+    c.same(src, params.save_path, "dht3")
+    peers = [str(p.ip) for p in h.get_peer_info()]
+    c.log(f"libtorrent's peers: {peers}")
+    seed.terminate()
+    seed.wait(10)
+
+
 SCENARIOS = {
+    "magnet_from_libtorrent": (scenario_magnet_from_libtorrent, False),
+    "libtorrent_from_magnet": (scenario_libtorrent_from_magnet, False),
     "get_peers_from_libtorrent": (scenario_get_peers_from_libtorrent, False),
 }
 

@@ -74,6 +74,12 @@ pub struct EngineArgs {
     /// Do not contact the torrent's trackers (use --peer).
     #[arg(long)]
     no_trackers: bool,
+    /// A DHT node to join the network through (repeatable), HOST:PORT.
+    #[arg(long = "dht-bootstrap", value_name = "HOST:PORT")]
+    dht_bootstrap: Vec<String>,
+    /// Do not use the DHT (private torrents never do, BEP 27).
+    #[arg(long)]
+    no_dht: bool,
     /// Write files in full up front instead of sparse.
     #[arg(long)]
     preallocate: bool,
@@ -162,6 +168,7 @@ fn run(
         let ports: Vec<String> = session.listen_addrs().iter().map(ToString::to_string).collect();
         crate::output::stderr_line(&format!("listening on {}", ports.join(", ")));
         let mut peers = e.peers.clone();
+        let dht = start_dht(&e, &session).await;
         let torrent = match source {
             Ok(t) => t,
             Err(mut magnet) => {
@@ -173,9 +180,16 @@ fn run(
                 if e.no_trackers {
                     magnet.trackers.clear();
                 }
+                // A magnet that names no tracker and no peer has only the DHT to go on.
+                let nothing_else = peers.is_empty() && magnet.trackers.is_empty();
+                if let (Some(dht), Some(ih), true) = (&dht, magnet.info_hash_v1, nothing_else) {
+                    crate::output::stderr_line("looking for peers in the DHT");
+                    dht.bootstrap().await;
+                    peers.extend(client::dht::find_peers(dht, ih, METADATA_TIMEOUT).await);
+                }
                 crate::output::stderr_line("fetching the torrent's metadata from peers (BEP 9)");
                 tokio::select! {
-                    fetched = session.fetch_metadata(&magnet, &e.peers, METADATA_TIMEOUT) => {
+                    fetched = session.fetch_metadata(&magnet, &peers, METADATA_TIMEOUT) => {
                         fetched.context("cannot fetch the magnet link's metadata")?
                     }
                     () = stop_signal() => {
@@ -200,10 +214,19 @@ fn run(
             no_trackers: e.no_trackers,
         };
         let start = Instant::now();
+        let private = torrent.info.private;
         let handle = session
             .add(torrent, opts)
             .await
             .context("cannot add the torrent")?;
+        // Public torrents are kept in the DHT while they run (never private ones, BEP 27).
+        if let Some(dht) = dht.filter(|_| !private) {
+            let port = session.listen_addrs().first().map_or(0, |a| a.port());
+            let torrent = handle.clone();
+            tokio::spawn(async move {
+                client::dht::keep_announcing(dht, torrent, port, Duration::from_secs(15 * 60)).await;
+            });
+        }
         let first = handle.snapshot();
         crate::output::stderr_line(&format!(
             "{}: {} of {} pieces verified on disk{}",
@@ -222,6 +245,41 @@ fn run(
             Outcome::Problems
         })
     })
+}
+
+/// The DHT node of a download or seed, on UDP at the address and port peers reach us on TCP
+/// (`None` with --no-dht, or when the port is taken: the download goes on without it).
+async fn start_dht(e: &EngineArgs, session: &Session) -> Option<client::dht::Dht> {
+    if e.no_dht {
+        return None;
+    }
+    let tcp = session.listen_addrs().first().copied()?;
+    let ip = match tcp.ip() {
+        ip if ip.is_unspecified() => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        ip => ip,
+    };
+    let config = client::dht::DhtConfig {
+        listen: SocketAddr::new(ip, tcp.port()),
+        bootstrap_hosts: if e.dht_bootstrap.is_empty() {
+            client::dht::DEFAULT_BOOTSTRAP
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        } else {
+            e.dht_bootstrap.clone()
+        },
+        ..Default::default()
+    };
+    match client::dht::Dht::start(config).await {
+        Ok(d) => Some(d),
+        Err(err) => {
+            crate::output::stderr_line(&format!(
+                "DHT off: cannot bind UDP {}: {err}",
+                SocketAddr::new(ip, tcp.port())
+            ));
+            None
+        }
+    }
 }
 
 /// Shows progress until the download completes (when `exit_when_done`) or a signal comes.

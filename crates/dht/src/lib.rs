@@ -10,8 +10,8 @@
 //! - [`node`]: a node's answers to queries, never much larger than the query for unverified
 //!   sources.
 //!
-//! Still to come (issue 13): the tokio driver on a UDP socket shared with uTP, BEP 42 ids,
-//! the client's use of it, the commands and the interop with libtorrent.
+//! The tokio driver is `client::dht` (one UDP socket; uTP will share it). Still to come
+//! (issue 13): BEP 42 ids, the IPv6 socket, the table saved at exit, BEP 5 `port` messages.
 
 pub mod encode;
 pub mod krpc;

@@ -118,3 +118,43 @@ impl Dht {
         (found, took)
     }
 }
+
+/// Keeps a torrent in the DHT while it runs: announces it (we listen for peers on `port`),
+/// hands the peers found to the torrent, and does it again every `every` (BEP 5 suggests
+/// re-announcing within 30 minutes; peers expire from the nodes after that).
+pub async fn keep_announcing(dht: Dht, torrent: crate::TorrentHandle, port: u16, every: std::time::Duration) {
+    // Until an announce reaches some node (the network may still be forming), try again
+    // sooner: 5 s, doubling up to `every`.
+    let mut retry = std::time::Duration::from_secs(5);
+    loop {
+        if dht.table_size() == 0 {
+            dht.bootstrap().await;
+        }
+        let (found, took) = dht.announce(torrent.info_hash(), Some(port)).await;
+        tracing::debug!(peers = found.peers.len(), nodes = took, "DHT announce");
+        if !found.peers.is_empty() {
+            torrent.add_peers(found.peers);
+        }
+        let wait = if took == 0 { retry } else { every };
+        retry = (retry * 2).min(every);
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Looks a torrent up until some peer turns up or `patience` runs out (a magnet with only
+/// an info-hash has nothing else to go on).
+pub async fn find_peers(dht: &Dht, info_hash: InfoHash, patience: std::time::Duration) -> Vec<SocketAddr> {
+    let deadline = Instant::now() + patience;
+    let mut retry = std::time::Duration::from_secs(2);
+    loop {
+        if dht.table_size() == 0 {
+            dht.bootstrap().await;
+        }
+        let found = dht.get_peers(info_hash).await;
+        if !found.peers.is_empty() || Instant::now() + retry > deadline {
+            return found.peers;
+        }
+        tokio::time::sleep(retry).await;
+        retry = (retry * 2).min(std::time::Duration::from_secs(30));
+    }
+}

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use crate::rng::Rng;
 
-pub use lookup::Found;
+pub use lookup::{Found, find_peers, keep_announcing};
 
 /// How a DHT node runs.
 #[derive(Debug, Clone)]
@@ -29,6 +29,9 @@ pub struct DhtConfig {
     pub listen: SocketAddr,
     /// Nodes to start from.
     pub bootstrap: Vec<SocketAddr>,
+    /// Nodes to start from by name, HOST:PORT, resolved when bootstrapping (at most 3 s each;
+    /// one that does not resolve is skipped).
+    pub bootstrap_hosts: Vec<String>,
     /// Queries a lookup keeps outstanding (libtorrent: 5).
     pub alpha: usize,
     /// How long a query waits for its answer.
@@ -42,12 +45,21 @@ impl Default for DhtConfig {
         Self {
             listen: SocketAddr::from(([0, 0, 0, 0], 6881)),
             bootstrap: Vec::new(),
+            bootstrap_hosts: Vec::new(),
             alpha: 5,
             query_timeout: Duration::from_secs(2),
             read_only: false,
         }
     }
 }
+
+/// The well-known routers new nodes join through (libtorrent's defaults).
+pub const DEFAULT_BOOTSTRAP: &[&str] = &[
+    "router.bittorrent.com:6881",
+    "router.utorrent.com:6881",
+    "dht.transmissionbt.com:6881",
+    "dht.libtorrent.org:25401",
+];
 
 /// Why a query got no answer.
 #[derive(Debug, thiserror::Error)]
@@ -260,18 +272,27 @@ impl Dht {
     /// Joins the network: pings the bootstrap nodes, then looks up our own id (which fills
     /// the buckets near us). Returns the table size.
     pub async fn bootstrap(&self) -> usize {
-        let pings: Vec<_> = self
-            .shared
-            .config
-            .bootstrap
-            .iter()
-            .map(|a| self.ping(*a))
-            .collect();
-        for p in pings {
-            let _ = p.await;
+        let mut routers = self.shared.config.bootstrap.clone();
+        for host in &self.shared.config.bootstrap_hosts {
+            let resolved =
+                tokio::time::timeout(Duration::from_secs(3), tokio::net::lookup_host(host.as_str())).await;
+            if let Ok(Ok(addrs)) = resolved {
+                routers.extend(addrs.filter(SocketAddr::is_ipv4).take(2));
+            }
+        }
+        let mut pings = tokio::task::JoinSet::new();
+        for a in routers {
+            let me = self.clone();
+            pings.spawn(async move { me.ping(a).await });
+        }
+        while let Some(done) = pings.join_next().await {
+            if let Ok(Err(e)) = done {
+                tracing::debug!(error = %e, "DHT bootstrap node");
+            }
         }
         let own = self.id();
         self.find_node(own).await;
+        tracing::debug!(table = self.table_size(), "DHT bootstrapped");
         self.table_size()
     }
 }
