@@ -118,7 +118,28 @@ def scenario_libtorrent_from_magnet():
     seed.wait(10)
 
 
+def scenario_trackerless_torrent():
+    """`nexsuj create --dht-node` writes a trackerless torrent with `nodes`; `nexsuj download` of it joins the DHT
+    through those nodes alone and downloads from a libtorrent seeder announced there."""
+    sessions, ports = lt_network(3)
+    src = c.content("dht4", 2_000_000, 34)
+    t = os.path.join(c.TMP, "dht4.torrent")
+    subprocess.run([c.NEXSUJ, "create", os.path.join(src, "dht4"), "-o", t, "-f", "--dht-node", f"127.0.0.1:{ports[1]}"],
+                   check=True, stdout=subprocess.DEVNULL)
+    info = lt.torrent_info(t)
+    assert [(n[0], n[1]) for n in info.nodes()] == [("127.0.0.1", ports[1])], info.nodes()
+    assert not list(info.trackers()), "trackerless"
+    h = c.lt_add(sessions[0], t, src, seed=True)
+    h.force_dht_announce()
+    dst = os.path.join(c.TMP, "dst-dht4")
+    p = c.spawn([c.NEXSUJ, "download", t, "-o", dst, "--listen", "127.0.0.1", "--port", str(c.free_port())],
+                "dht-trackerless.log")
+    c.wait_exit(p, "nexsuj download of a trackerless torrent")
+    c.same(src, dst, "dht4")
+
+
 SCENARIOS = {
+    "trackerless_torrent": (scenario_trackerless_torrent, False),
     "magnet_from_libtorrent": (scenario_magnet_from_libtorrent, False),
     "libtorrent_from_magnet": (scenario_libtorrent_from_magnet, False),
     "get_peers_from_libtorrent": (scenario_get_peers_from_libtorrent, False),

@@ -26,6 +26,10 @@ pub struct CreateArgs {
     /// A web seed URL (BEP 19).
     #[arg(short = 'w', long = "web-seed", value_name = "URL")]
     web_seeds: Vec<String>,
+    /// A DHT node to join through, HOST:PORT (repeatable): written as `nodes` (BEP 5), for a
+    /// torrent without trackers.
+    #[arg(long = "dht-node", value_name = "HOST:PORT", value_parser = parse_node)]
+    dht_nodes: Vec<(String, u16)>,
     /// Mark the torrent private (BEP 27): peers only from its trackers.
     #[arg(short = 'p', long)]
     private: bool,
@@ -141,6 +145,9 @@ fn configure(args: &CreateArgs) -> TorrentBuilder {
     for w in &args.web_seeds {
         b = b.web_seed(w.clone());
     }
+    for (host, port) in &args.dht_nodes {
+        b = b.dht_node(host.clone(), *port);
+    }
     if let Some(s) = &args.source {
         b = b.source(s.clone());
     }
@@ -172,4 +179,15 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// `HOST:PORT` (`[v6]:PORT` too) as `(host, port)`.
+fn parse_node(s: &str) -> Result<(String, u16), String> {
+    let (host, port) = s.rsplit_once(':').ok_or("expected HOST:PORT")?;
+    let port = port.parse().map_err(|_| format!("bad port {port:?}"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err("expected HOST:PORT".into());
+    }
+    Ok((host.to_owned(), port))
 }

@@ -168,7 +168,8 @@ fn run(
         let ports: Vec<String> = session.listen_addrs().iter().map(ToString::to_string).collect();
         crate::output::stderr_line(&format!("listening on {}", ports.join(", ")));
         let mut peers = e.peers.clone();
-        let dht = start_dht(&e, &session).await;
+        let nodes = source.as_ref().map(|t| t.nodes.clone()).unwrap_or_default();
+        let dht = start_dht(&e, &session, &nodes).await;
         let torrent = match source {
             Ok(t) => t,
             Err(mut magnet) => {
@@ -249,7 +250,7 @@ fn run(
 
 /// The DHT node of a download or seed, on UDP at the address and port peers reach us on TCP
 /// (`None` with --no-dht, or when the port is taken: the download goes on without it).
-async fn start_dht(e: &EngineArgs, session: &Session) -> Option<client::dht::Dht> {
+async fn start_dht(e: &EngineArgs, session: &Session, nodes: &[(String, u16)]) -> Option<client::dht::Dht> {
     if e.no_dht {
         return None;
     }
@@ -260,7 +261,10 @@ async fn start_dht(e: &EngineArgs, session: &Session) -> Option<client::dht::Dht
     };
     let config = client::dht::DhtConfig {
         listen: SocketAddr::new(ip, tcp.port()),
-        bootstrap_hosts: if e.dht_bootstrap.is_empty() {
+        bootstrap_hosts: if !nodes.is_empty() && e.dht_bootstrap.is_empty() {
+            // The torrent's own `nodes` (BEP 5) stand in for the well-known routers.
+            nodes.iter().map(|(h, p)| format!("{h}:{p}")).collect()
+        } else if e.dht_bootstrap.is_empty() {
             client::dht::DEFAULT_BOOTSTRAP
                 .iter()
                 .map(ToString::to_string)

@@ -39,6 +39,8 @@ pub struct Torrent {
     pub announce_list: Vec<Vec<String>>,
     /// `url-list` (BEP 19): web seeds.
     pub url_list: Vec<String>,
+    /// DHT nodes to join through, `(host, port)` (BEP 5 `nodes`, for trackerless torrents).
+    pub nodes: Vec<(String, u16)>,
     /// Descriptive keys that are not part of the info-hash.
     pub about: About,
     /// The `info` dictionary.
@@ -82,6 +84,7 @@ impl Torrent {
         let announce = r.opt_text("announce")?.filter(|s| !s.is_empty());
         let announce_list = announce_list(&r)?;
         let url_list = url_list(&r)?;
+        let nodes = dht_nodes(&r);
         let about = About {
             comment: r.opt_text("comment")?,
             created_by: r.opt_text("created by")?,
@@ -94,6 +97,7 @@ impl Torrent {
             announce,
             announce_list,
             url_list,
+            nodes,
             about,
             info,
             piece_layers,
@@ -118,6 +122,7 @@ impl Torrent {
             announce: announce_list.first().and_then(|t| t.first()).cloned(),
             announce_list,
             url_list: Vec::new(),
+            nodes: Vec::new(),
             about: About::default(),
             info,
             piece_layers: BTreeMap::new(),
@@ -191,6 +196,25 @@ fn announce_list(r: &DictReader<'_, '_>) -> Result<Vec<Vec<String>>, MetainfoErr
         }
     }
     Ok(out)
+}
+
+/// BEP 5 `nodes`: a list of `[host, port]` pairs. Malformed entries are skipped (the key is
+/// a hint, not part of the torrent's identity); at most 64 are kept.
+fn dht_nodes(r: &DictReader<'_, '_>) -> Vec<(String, u16)> {
+    let Some(list) = r.get("nodes").and_then(|v| v.as_list()) else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|n| match n.as_list()? {
+            [host, port] => {
+                let host = std::str::from_utf8(host.as_bytes()?).ok()?;
+                let port = u16::try_from(port.as_int()?).ok()?;
+                (!host.is_empty() && host.len() <= 255).then(|| (host.to_owned(), port))
+            }
+            _ => None,
+        })
+        .take(64)
+        .collect()
 }
 
 /// BEP 19 allows a single string or a list of strings.

@@ -24,6 +24,7 @@ struct MetaInfo<'a> {
     #[serde(rename = "creation date")]
     creation_date: Option<i64>,
     info: Info<'a>,
+    nodes: Option<Vec<(&'a str, u16)>>,
     #[serde(rename = "piece layers")]
     piece_layers: Option<BTreeMap<ByteStr<'a>, ByteStr<'a>>>,
     #[serde(rename = "url-list")]
@@ -126,6 +127,14 @@ pub(crate) fn encode(
         created_by: Some(builder.created_by.as_str()).filter(|s| !s.is_empty()),
         creation_date: builder.creation_date,
         info,
+        nodes: Some(
+            builder
+                .dht_nodes
+                .iter()
+                .map(|(h, p)| (h.as_str(), *p))
+                .collect::<Vec<_>>(),
+        )
+        .filter(|n| !n.is_empty()),
         piece_layers: roots.map(piece_layers),
         url_list: Some(builder.web_seeds.as_slice()).filter(|u| !u.is_empty()),
     };

@@ -68,6 +68,7 @@ pub struct TorrentBuilder {
     path: PathBuf,
     tiers: Vec<Vec<String>>,
     web_seeds: Vec<String>,
+    dht_nodes: Vec<(String, u16)>,
     private: bool,
     source: Option<String>,
     comment: Option<String>,
@@ -87,6 +88,7 @@ impl TorrentBuilder {
             path: path.into(),
             tiers: Vec::new(),
             web_seeds: Vec::new(),
+            dht_nodes: Vec::new(),
             private: false,
             source: None,
             comment: None,
@@ -108,6 +110,12 @@ impl TorrentBuilder {
     /// Adds a web seed URL to `url-list` (BEP 19).
     pub fn web_seed(mut self, url: String) -> Self {
         self.web_seeds.push(url);
+        self
+    }
+
+    /// Adds a DHT node to `nodes` (BEP 5), for torrents without trackers.
+    pub fn dht_node(mut self, host: String, port: u16) -> Self {
+        self.dht_nodes.push((host, port));
         self
     }
 

@@ -555,3 +555,28 @@ fn a_missing_path_names_itself() {
         "{err}"
     );
 }
+
+#[test]
+fn dht_nodes_are_written_and_read_back() {
+    let dir = testkit::TempDir::new("builder-nodes");
+    let file = dir.path().join("x.bin");
+    std::fs::write(&file, b"hello").unwrap();
+    let bytes = build(
+        TorrentBuilder::new(&file)
+            .dht_node("127.0.0.1".into(), 6881)
+            .dht_node("router.example".into(), 25401),
+    );
+    let t = crate::Torrent::from_bytes(&bytes).unwrap();
+    assert_eq!(
+        t.nodes,
+        vec![
+            ("127.0.0.1".to_string(), 6881),
+            ("router.example".to_string(), 25401)
+        ]
+    );
+    assert!(t.trackers().is_empty());
+    // Malformed entries are skipped, not fatal.
+    let odd = b"d4:infod6:lengthi1e4:name1:x12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaae5:nodesl1:xli1ei2eel1:hi7eeee";
+    let t = crate::Torrent::from_bytes(odd).unwrap();
+    assert_eq!(t.nodes, vec![("h".to_string(), 7)]);
+}
