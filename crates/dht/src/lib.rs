@@ -7,6 +7,7 @@
 //! - [`token`]: `announce_peer` tokens from rotating secrets bound to the asker's IP.
 //! - [`store`]: announced peers, capped per torrent, in torrents and in total; BEP 51 samples.
 //! - [`lookup`]: iterative lookups with `alpha` queries outstanding.
+//! - [`limit`]: packets per source address, counted before decoding.
 //! - [`node`]: a node's answers to queries, never much larger than the query for unverified
 //!   sources.
 //!
@@ -15,6 +16,7 @@
 
 pub mod encode;
 pub mod krpc;
+pub mod limit;
 pub mod lookup;
 pub mod node;
 pub mod store;

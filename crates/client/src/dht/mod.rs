@@ -88,6 +88,8 @@ pub struct DhtStats {
     pub timeouts: u64,
     /// Packets that were not KRPC or were refused.
     pub bad_packets: u64,
+    /// Packets dropped unread: their address sent more than `dht::limit::PER_SECOND` a second.
+    pub rate_limited: u64,
     /// Lookups run.
     pub lookups: u64,
 }
@@ -104,6 +106,7 @@ struct State {
     next_tid: u16,
     rng: Rng,
     stats: DhtStats,
+    sources: dht::limit::SourceLimit,
 }
 
 struct Shared {
@@ -172,6 +175,7 @@ impl Dht {
                 next_tid: rng.next_u64() as u16,
                 rng,
                 stats: DhtStats::default(),
+                sources: dht::limit::SourceLimit::default(),
             }),
             config,
         });
@@ -307,8 +311,12 @@ async fn receive(shared: Arc<Shared>) {
         };
         let answer = {
             let mut s = shared.state();
-            let start = s.rng.below(usize::MAX);
             let now = Instant::now().into_std();
+            if !s.sources.allow(from.ip(), now) {
+                s.stats.rate_limited += 1;
+                continue;
+            }
+            let start = s.rng.below(usize::MAX);
             match s.node.incoming(&buf[..len], from, now, start) {
                 Incoming::Answer(a) => {
                     s.stats.queries_in += 1;
