@@ -30,3 +30,18 @@ export async function launch(extraArgs = [], options = {}) {
     ...options,
   });
 }
+
+/** Runs the test `body`, closes the browser, prints the tally and exits non-zero on failure. */
+export async function runTest(context, body) {
+  let failed = 0;
+  try {
+    await body();
+  } catch (e) {
+    failed = 1;
+    console.error(e);
+  } finally {
+    await context.close();
+  }
+  console.log(`${1 - failed} passed, ${failed} failed`);
+  process.exit(failed);
+}

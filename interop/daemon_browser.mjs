@@ -7,14 +7,13 @@
 // folder), SHOTS, PW_DIR, PROFILE_DIR.
 import fs from 'node:fs';
 import path from 'node:path';
-import { env, check, launch } from './browser.mjs';
+import { env, check, launch, runTest } from './browser.mjs';
 
 const [BASE, TOKEN, TORRENT, HASH, VIDEO_TORRENT, VIDEO_HASH, TARGET, SHOTS] =
   env('BASE', 'TOKEN', 'TORRENT', 'HASH', 'VIDEO_TORRENT', 'VIDEO_HASH', 'TARGET', 'SHOTS');
 
 const context = await launch(['--autoplay-policy=no-user-gesture-required']);
-let failed = 0;
-try {
+await runTest(context, async () => {
   const page = context.pages()[0] ?? (await context.newPage());
   await page.setViewportSize({ width: 1300, height: 900 });
   const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
@@ -104,11 +103,4 @@ try {
   await page.waitForSelector('[data-testid=login-token]', { state: 'visible' });
   const after = await page.evaluate(async () => (await fetch('/alldata')).status);
   check(after === 401, 'logged out: the cookie no longer reads');
-} catch (e) {
-  failed = 1;
-  console.error(e);
-} finally {
-  await context.close();
-}
-console.log(`${1 - failed} passed, ${failed} failed`);
-process.exit(failed);
+});

@@ -6,7 +6,7 @@
 // --user-data-dir).
 import fs from 'node:fs';
 import path from 'node:path';
-import { env, check, launch } from './browser.mjs';
+import { env, check, launch, runTest } from './browser.mjs';
 
 const [BASE, OUTBOX, TORRENT, SHOTS] = env('BASE', 'OUTBOX', 'TORRENT', 'SHOTS');
 
@@ -26,8 +26,7 @@ function mailedCode() {
 }
 
 const context = await launch([], { acceptDownloads: true });
-let failed = 0;
-try {
+await runTest(context, async () => {
   const page = context.pages()[0] ?? (await context.newPage());
   await page.setViewportSize({ width: 1200, height: 800 });
   const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
@@ -98,11 +97,4 @@ try {
   await page.waitForSelector('#passkey');
   check(bytes.includes((await page.textContent('#passkey')).trim()), 'the passkey on the profile is the one in the torrent');
   await shot('6-profile');
-} catch (e) {
-  failed = 1;
-  console.error(e);
-} finally {
-  await context.close();
-}
-console.log(`${1 - failed} passed, ${failed} failed`);
-process.exit(failed);
+});

@@ -1,6 +1,5 @@
 //! `nexsuj create`: make a .torrent from a file or directory, hashing in parallel.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -157,28 +156,10 @@ fn configure(args: &CreateArgs) -> TorrentBuilder {
     b
 }
 
-/// Write to a temporary file beside the target, then rename: never a half-written torrent.
+/// Never a half-written torrent (see [`client::storage::replace_file`]).
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let file_name = path.file_name().context("the output has no file name")?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("cannot write {}", path.display()))
+    client::storage::replace_file(path, bytes, 0o666)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// `HOST:PORT` (`[v6]:PORT` too) as `(host, port)`.

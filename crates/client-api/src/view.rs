@@ -134,12 +134,7 @@ pub fn kib(bytes: u64) -> f64 {
 /// string"; this one every language parses).
 pub fn utc(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    // `Utc` writes `2026-12-04 11:40:33 UTC`.
-    let text = units::Utc::from_unix(i64::try_from(secs).unwrap_or(i64::MAX)).to_string();
-    match text.strip_suffix(" UTC") {
-        Some(t) => format!("{}Z", t.replacen(' ', "T", 1)),
-        None => text,
-    }
+    units::Utc::from_unix(i64::try_from(secs).unwrap_or(i64::MAX)).to_rfc3339()
 }
 
 fn peer_id(id: &ids::PeerId) -> String {

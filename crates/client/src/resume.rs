@@ -166,13 +166,7 @@ impl ResumeStore {
         write_bytes(&mut out, b"version");
         write_int(&mut out, FORMAT);
         out.push(b'e');
-        let tmp = self.snapshot.with_extension("resume.tmp");
-        let mut f = File::create(&tmp)?;
-        f.write_all(&out)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, &self.snapshot)?;
-        File::open(dir)?.sync_all()?;
+        crate::storage::replace_file(&self.snapshot, &out, 0o666)?;
         let mut journal = self
             .journal
             .lock()

@@ -7,7 +7,7 @@
 //! [`MAX_SAMPLES`]); a bad packet is an error that still carries its transaction id when it
 //! has one, so that the node can answer 203 or 204 as BEP 5 says.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 
 use bencode::{DecodeOptions, Value};
 use ids::{InfoHash, NodeId};
@@ -202,32 +202,7 @@ fn id(v: Option<&Value<'_>>) -> Option<NodeId> {
     v?.as_bytes()?.try_into().ok().map(NodeId)
 }
 
-/// A compact address: 6 bytes (IPv4) or 18 (IPv6), port last.
-pub fn compact_addr(b: &[u8]) -> Option<SocketAddr> {
-    match b.len() {
-        6 => {
-            let ip = Ipv4Addr::new(b[0], b[1], b[2], b[3]);
-            Some(SocketAddr::new(IpAddr::V4(ip), u16::from_be_bytes([b[4], b[5]])))
-        }
-        18 => {
-            let octets: [u8; 16] = b[..16].try_into().ok()?;
-            Some(SocketAddr::new(
-                IpAddr::V6(Ipv6Addr::from(octets)),
-                u16::from_be_bytes([b[16], b[17]]),
-            ))
-        }
-        _ => None,
-    }
-}
-
-/// Appends a compact address.
-pub fn write_compact_addr(out: &mut Vec<u8>, a: &SocketAddr) {
-    match a.ip() {
-        IpAddr::V4(ip) => out.extend_from_slice(&ip.octets()),
-        IpAddr::V6(ip) => out.extend_from_slice(&ip.octets()),
-    }
-    out.extend_from_slice(&a.port().to_be_bytes());
-}
+pub use ids::compact::{decode as compact_addr, write as write_compact_addr};
 
 fn nodes(v: Option<&Value<'_>>, addr_len: usize) -> Result<Vec<CompactNode>, &'static str> {
     let Some(v) = v else { return Ok(Vec::new()) };

@@ -36,6 +36,17 @@ pub fn decode<const N: usize>(s: &str) -> Option<[u8; N]> {
     Some(out)
 }
 
+/// Bytes from any even number of hex digits (either case); `None` for anything else.
+pub fn decode_vec(s: &str) -> Option<Vec<u8>> {
+    let s = s.as_bytes();
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    s.chunks_exact(2)
+        .map(|pair| Some((digit(pair[0])? << 4) | digit(pair[1])?))
+        .collect()
+}
+
 /// The value of one hex digit, either case.
 pub fn digit(c: u8) -> Option<u8> {
     match c {
@@ -49,6 +60,14 @@ pub fn digit(c: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_even_length() {
+        assert_eq!(decode_vec("00fF10"), Some(vec![0, 255, 16]));
+        assert_eq!(decode_vec(""), Some(vec![]));
+        assert_eq!(decode_vec("abc"), None);
+        assert_eq!(decode_vec("zz"), None);
+    }
 
     #[test]
     fn round_trips_and_refuses_bad_input() {

@@ -19,6 +19,7 @@
 
 pub mod base32;
 pub mod base64;
+pub mod compact;
 pub mod hex;
 mod node_id;
 pub mod percent;

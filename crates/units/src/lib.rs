@@ -103,6 +103,19 @@ impl Utc {
         } = *self;
         format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
     }
+
+    /// RFC 3339, `2026-12-04T11:40:33Z` (for JSON APIs).
+    pub fn to_rfc3339(&self) -> String {
+        let Self {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+        } = *self;
+        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
+    }
 }
 
 impl fmt::Display for Utc {
@@ -154,5 +167,6 @@ mod tests {
         assert_eq!(d(1_795_444_817), "2026-11-23 14:40:17 UTC");
         assert_eq!(d(-1), "1969-12-31 23:59:59 UTC");
         assert_eq!(Utc::from_unix(1_700_000_000).to_minutes(), "2023-11-14 22:13 UTC");
+        assert_eq!(Utc::from_unix(1_700_000_000).to_rfc3339(), "2023-11-14T22:13:20Z");
     }
 }

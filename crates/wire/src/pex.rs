@@ -1,7 +1,7 @@
 //! ut_pex (BEP 11): peers the sender connected to (`added`, with flags) or dropped since its
 //! last message, as compact addresses.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 
 use bencode::{DecodeOptions, Dict, Value, write_bytes};
 
@@ -26,20 +26,12 @@ pub struct Pex {
     pub dropped: Vec<SocketAddr>,
 }
 
-fn compact(chunk: &[u8]) -> Option<SocketAddr> {
-    let (ip, port) = chunk.split_at(chunk.len().checked_sub(2)?);
-    let port = u16::from_be_bytes([port[0], port[1]]);
-    let ip = match ip.len() {
-        4 => IpAddr::V4(Ipv4Addr::from(<[u8; 4]>::try_from(ip).ok()?)),
-        16 => IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(ip).ok()?)),
-        _ => return None,
-    };
-    Some(SocketAddr::new(ip, port))
-}
-
 fn list<'a>(d: &Dict<'a>, key: &[u8], stride: usize) -> impl Iterator<Item = SocketAddr> + 'a {
     let bytes = d.get(key).and_then(Value::as_bytes).unwrap_or_default();
-    bytes.chunks_exact(stride).take(MAX_PEX_PEERS).filter_map(compact)
+    bytes
+        .chunks_exact(stride)
+        .take(MAX_PEX_PEERS)
+        .filter_map(ids::compact::decode)
 }
 
 fn write_list(out: &mut Vec<u8>, key: &[u8], addrs: &[SocketAddr], v4: bool) {

@@ -123,18 +123,7 @@ impl Entry {
         e.want_running = s.running;
         e.added = UNIX_EPOCH + std::time::Duration::from_secs(s.added);
         e.earlier = [s.downloaded, s.uploaded, s.wasted];
-        e.bitfield = hex_bytes(&s.bitfield).unwrap_or_default();
+        e.bitfield = ids::hex::decode_vec(&s.bitfield).unwrap_or_default();
         e
     }
-}
-
-/// Bytes from hex of any even length.
-fn hex_bytes(s: &str) -> Option<Vec<u8>> {
-    let b = s.as_bytes();
-    if b.len() % 2 != 0 {
-        return None;
-    }
-    b.chunks(2)
-        .map(|p| Some(ids::hex::digit(p[0])? << 4 | ids::hex::digit(p[1])?))
-        .collect()
 }

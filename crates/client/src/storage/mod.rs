@@ -11,6 +11,7 @@
 mod create;
 mod fault;
 mod pool;
+mod replace;
 
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -26,6 +27,7 @@ use crate::resume::FileStamp;
 
 pub use fault::DiskFaults;
 pub use pool::{FilePool, FilePoolStats};
+pub use replace::replace_file;
 
 /// Largest single write.
 const WRITE_CHUNK: usize = 16 * 1024;

@@ -2,7 +2,7 @@
 //! `external ip`): writing on the tracker side, parsing on the client side.
 
 use std::fmt::{self, Write as _};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::{IpAddr, SocketAddr};
 
 use bencode::{Dict, Value, write_bytes, write_int};
 
@@ -196,19 +196,6 @@ fn peer_count(v: &Value<'_>, field: &'static str, stride: usize) -> Result<usize
         .ok_or_else(|| invalid(field, "is neither a string nor a list"))
 }
 
-fn compact_peer(chunk: &[u8]) -> Option<SocketAddr> {
-    let (ip, port) = chunk.split_at(chunk.len().checked_sub(2)?);
-    let port = u16::from_be_bytes(<[u8; 2]>::try_from(port).ok()?);
-    match ip.len() {
-        4 => Some(SocketAddrV4::new(Ipv4Addr::from(<[u8; 4]>::try_from(ip).ok()?), port).into()),
-        16 => {
-            let ip = Ipv6Addr::from(<[u8; 16]>::try_from(ip).ok()?);
-            Some(SocketAddrV6::new(ip, port, 0, 0).into())
-        }
-        _ => None,
-    }
-}
-
 /// Reads one dictionary peer (BEP 3). A name instead of an address literal is skipped
 /// (`Ok(None)`): we never resolve names. A `peer id` that is not 20 bytes is dropped.
 fn dict_peer(v: &Value<'_>, field: &'static str) -> Result<Option<ResponsePeer>, HttpError> {
@@ -242,7 +229,7 @@ fn read_peers(
     out: &mut Vec<ResponsePeer>,
 ) -> Result<(), HttpError> {
     if let Some(b) = v.as_bytes() {
-        let peers = b.chunks_exact(stride).filter_map(compact_peer);
+        let peers = b.chunks_exact(stride).filter_map(ids::compact::decode);
         out.extend(peers.map(|addr| ResponsePeer { addr, peer_id: None }));
         return Ok(());
     }
