@@ -1,9 +1,10 @@
 //! `nexsuj dht`: a DHT node on its own — `serve` (answer queries and stay in the network),
-//! `get-peers` (find a torrent's peers), `ping` (is a node there). The node is the client's
-//! [`client::dht::Dht`]; this module parses flags and prints.
+//! `get-peers` (find a torrent's peers), `sample` (walk the network for info-hashes, BEP 51),
+//! `ping` (is a node there). The node is the client's [`client::dht::Dht`], and `serve` is
+//! [`dht_server::run`]; this module parses flags and prints.
 
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::time::Duration;
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
@@ -31,7 +32,24 @@ pub struct DhtArgs {
 #[derive(Subcommand)]
 enum DhtCommand {
     /// Run a node until SIGINT or SIGTERM, logging its table and counters every minute.
-    Serve,
+    Serve {
+        /// Serve /stats (JSON) and /metrics (Prometheus) at this address.
+        #[arg(long, value_name = "ADDR")]
+        http: Option<SocketAddr>,
+        /// Keep the node id and the known nodes in this file between runs.
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+    },
+    /// Walk the network asking nodes for samples of the info-hashes they store (BEP 51): one
+    /// info-hash a line, as found.
+    Sample {
+        /// Most nodes to ask.
+        #[arg(long, default_value_t = 1000)]
+        max_nodes: usize,
+        /// Print a JSON summary at the end instead of the lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Find the peers of a torrent: one IP:PORT a line (or JSON).
     GetPeers {
         /// The info-hash, 40 hex digits.
@@ -67,11 +85,15 @@ pub fn run(args: DhtArgs) -> anyhow::Result<Outcome> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let config = DhtConfig {
+        let mut config = DhtConfig {
             listen: args.listen,
             bootstrap,
             ..DhtConfig::default()
         };
+        if let DhtCommand::Serve { http, state } = args.command {
+            config.state_file = state;
+            return serve(config, http).await;
+        }
         let dht = Dht::start(config).await.context("cannot bind the DHT socket")?;
         match args.command {
             DhtCommand::Ping { node } => {
@@ -99,24 +121,54 @@ pub fn run(args: DhtArgs) -> anyhow::Result<Outcome> {
                     return Ok(Outcome::Problems);
                 }
             }
-            DhtCommand::Serve => {
-                let addr = dht.local_addr()?;
-                let size = dht.bootstrap().await;
-                output::stderr_line(&format!("nexsuj dht node {} on {addr}; {size} nodes in the table", dht.id()));
-                let stop = Signals::new()?.wait_for_stop(|| async {});
-                tokio::pin!(stop);
-                let mut every = tokio::time::interval(Duration::from_secs(60));
-                loop {
-                    tokio::select! {
-                        () = &mut stop => break,
-                        _ = every.tick() => {
-                            let (peers, torrents) = dht.stored();
-                            tracing::info!(table = dht.table_size(), peers, torrents, stats = ?dht.stats(), "dht");
+            DhtCommand::Sample { max_nodes, json } => {
+                dht.bootstrap().await;
+                let walk = dht
+                    .sample(max_nodes, |h| {
+                        if !json {
+                            let _ = output::stdout(&format!("{}\n", h.to_hex()));
                         }
-                    }
+                    })
+                    .await;
+                if json {
+                    let v = serde_json::json!({
+                        "info_hashes": walk.info_hashes.iter().map(|h| h.to_hex()).collect::<Vec<_>>(),
+                        "asked": walk.asked,
+                        "sampled": walk.sampled,
+                        "unsupported": walk.unsupported,
+                    });
+                    output::stdout(&format!("{v}\n"))?;
+                }
+                if walk.info_hashes.is_empty() {
+                    return Ok(Outcome::Problems);
                 }
             }
+            DhtCommand::Serve { .. } => unreachable!("served above"),
         }
         Ok(Outcome::Ok)
     })
+}
+
+/// `nexsuj dht serve`.
+async fn serve(config: DhtConfig, http: Option<SocketAddr>) -> anyhow::Result<Outcome> {
+    let stop = Signals::new()?.wait_for_stop(|| async {});
+    let server = dht_server::DhtServerConfig { dht: config, http };
+    dht_server::run(
+        server,
+        |ready| {
+            let http = ready
+                .http
+                .map(|a| format!("; /stats and /metrics on http://{a}"))
+                .unwrap_or_default();
+            output::stderr_line(&format!(
+                "nexsuj dht node {} on {}{http}",
+                ready.dht.id(),
+                ready.udp
+            ));
+        },
+        stop,
+    )
+    .await
+    .context("the DHT node stopped")?;
+    Ok(Outcome::Ok)
 }

@@ -275,7 +275,11 @@ async fn start_dht(e: &EngineArgs, session: &Session, nodes: &[(String, u16)]) -
         ..Default::default()
     };
     match client::dht::Dht::start(config).await {
-        Ok(d) => Some(d),
+        Ok(d) => {
+            // Peers learn our DHT port, and we learn theirs (BEP 5 `port`).
+            session.use_dht(d.clone());
+            Some(d)
+        }
         Err(err) => {
             crate::output::stderr_line(&format!(
                 "DHT off: cannot bind UDP {}: {err}",

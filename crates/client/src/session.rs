@@ -43,6 +43,9 @@ pub(crate) struct SessionShared {
     slots: Arc<Semaphore>,
     /// Our address as peers see it (their BEP 10 `yourip`), for BEP 40 priorities.
     external_ip: Mutex<Option<IpAddr>>,
+    /// The DHT node, once the caller starts one: its port goes to peers (BEP 5 `port`), and
+    /// theirs come back to it.
+    dht: std::sync::OnceLock<crate::dht::Dht>,
     torrents: Mutex<HashMap<ids::InfoHash, Arc<TorrentShared>>>,
 }
 
@@ -51,6 +54,11 @@ pub(crate) struct SessionShared {
 pub(crate) type Slot = OwnedSemaphorePermit;
 
 impl SessionShared {
+    /// The DHT node, if there is one.
+    pub fn dht(&self) -> Option<&crate::dht::Dht> {
+        self.dht.get()
+    }
+
     pub fn torrents(&self) -> MutexGuard<'_, HashMap<ids::InfoHash, Arc<TorrentShared>>> {
         self.torrents.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -164,6 +172,13 @@ async fn listen(config: &SessionConfig) -> Result<Vec<TcpListener>, ClientError>
 }
 
 impl Session {
+    /// Uses `dht` for the torrents of this session: peers that support the DHT are told its
+    /// port (BEP 5), and the ports they send are pinged into it. Set once; later calls are
+    /// ignored.
+    pub fn use_dht(&self, dht: crate::dht::Dht) {
+        let _ = self.shared.dht.set(dht);
+    }
+
     /// Binds the listening sockets (BEP 3: port 6881, else the next free one up to 6889,
     /// unless configured otherwise) and starts accepting peers.
     pub async fn new(config: SessionConfig) -> Result<Self, ClientError> {
@@ -191,6 +206,7 @@ impl Session {
             counters: Counters::default(),
             slots: Arc::new(Semaphore::new(config_slots)),
             external_ip: Mutex::new(None),
+            dht: std::sync::OnceLock::new(),
             torrents: Mutex::new(HashMap::new()),
         });
         let accept = listeners

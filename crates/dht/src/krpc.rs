@@ -79,7 +79,27 @@ pub enum Method {
     },
 }
 
+/// The methods' names, in the order of [`Method::index`] (for counters by method).
+pub const METHOD_NAMES: [&str; 5] = [
+    "ping",
+    "find_node",
+    "get_peers",
+    "announce_peer",
+    "sample_infohashes",
+];
+
 impl Method {
+    /// Where the method's name is in [`METHOD_NAMES`].
+    pub fn index(&self) -> usize {
+        match self {
+            Self::Ping => 0,
+            Self::FindNode { .. } => 1,
+            Self::GetPeers { .. } => 2,
+            Self::AnnouncePeer { .. } => 3,
+            Self::SampleInfohashes { .. } => 4,
+        }
+    }
+
     /// The method's name on the wire.
     pub fn name(&self) -> &'static str {
         match self {

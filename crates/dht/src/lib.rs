@@ -11,14 +11,18 @@
 //! - [`node`]: a node's answers to queries, never much larger than the query for unverified
 //!   sources.
 //!
-//! The tokio driver is `client::dht` (one UDP socket; uTP will share it). Still to come
-//! (issue 13): BEP 42 ids, the IPv6 socket, the table saved at exit, BEP 5 `port` messages.
+//! - [`bep42`]: node ids bound to IP addresses, and the vote on our external address.
+//! - [`state`]: the id and nodes saved between runs.
+//!
+//! The tokio driver is `client::dht`.
 
+pub mod bep42;
 pub mod encode;
 pub mod krpc;
 pub mod limit;
 pub mod lookup;
 pub mod node;
+pub mod state;
 pub mod store;
 pub mod table;
 pub mod token;
@@ -26,6 +30,7 @@ pub mod token;
 pub use krpc::{Body, CompactNode, KrpcError, Message, Method, Query, Response, Want};
 pub use lookup::Lookup;
 pub use node::{Incoming, Node as DhtNode};
+pub use state::SavedState;
 pub use store::{PeerStore, StoreLimits};
 pub use table::{Heard, Inserted, Node, Status, Table};
 pub use token::Tokens;

@@ -40,6 +40,8 @@ pub struct Node {
     pub read_only: bool,
     /// Our client version (`v`).
     pub version: Vec<u8>,
+    /// Queries answered, by method (in the order of [`crate::krpc::METHOD_NAMES`]).
+    pub answered: [u64; 5],
 }
 
 /// What a packet from the network led to.
@@ -64,7 +66,16 @@ impl Node {
             store,
             read_only: false,
             version: b"NX01".to_vec(),
+            answered: [0; 5],
         }
+    }
+
+    /// Takes a new id (BEP 42, once our external address is known): the tables are rebuilt
+    /// around it.
+    pub fn set_id(&mut self, id: NodeId, now: Instant) {
+        self.id = id;
+        self.table4.recentre(id, now);
+        self.table6.recentre(id, now);
     }
 
     fn table(&self, v4: bool) -> &Table {
@@ -106,6 +117,7 @@ impl Node {
                 } else {
                     AMPLIFICATION * packet.len()
                 };
+                self.answered[q.method.index()] += 1;
                 let answer = self.answer(&m.tid, q, from, now, start);
                 Incoming::Answer(fit(answer, budget))
             }

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use ids::NodeId;
 
+use crate::bep42;
+
 /// Nodes per bucket.
 pub const K: usize = 8;
 /// After this long without hearing from it, a good node becomes questionable, and a bucket
@@ -202,6 +204,16 @@ impl Table {
                 self.split(now);
                 continue;
             }
+            // BEP 42, preferred but not enforced: a node that answered us with an id that fits
+            // its address takes the place of one whose id does not.
+            if how == Heard::Replied
+                && bep42::is_valid(&id, addr.ip())
+                && let Some(i) = b.nodes.iter().position(|n| !bep42::is_valid(&n.id, n.addr.ip()))
+            {
+                b.nodes[i] = node;
+                b.changed = now;
+                return Inserted::Yes;
+            }
             b.replacements.retain(|r| r.id != id && r.addr.ip() != addr.ip());
             if b.replacements.len() >= K {
                 b.replacements.remove(0);
@@ -277,6 +289,31 @@ impl Table {
     /// Every node, bucket by bucket (what is saved at exit).
     pub fn nodes(&self) -> impl Iterator<Item = &Node> {
         self.buckets.iter().flat_map(|b| &b.nodes)
+    }
+
+    /// The same nodes around a new id of ours (after BEP 42 gave us one): buckets are
+    /// rebuilt; what we knew of each node is kept.
+    pub fn recentre(&mut self, own: NodeId, now: Instant) {
+        let old = std::mem::replace(self, Table::new(own, now));
+        for n in old.buckets.into_iter().flat_map(|b| b.nodes) {
+            if self.heard(n.id, n.addr, Heard::Named, now) == Inserted::Yes {
+                let i = self.index(&n.id);
+                if let Some(slot) = self.buckets[i].nodes.iter_mut().find(|x| x.id == n.id) {
+                    *slot = n;
+                }
+            }
+        }
+    }
+
+    /// Questionable nodes, the longest unheard first, at most `n` (pinged to keep the table
+    /// fresh).
+    pub fn questionable(&self, n: usize, now: Instant) -> Vec<(NodeId, SocketAddr)> {
+        let mut q: Vec<&Node> = self
+            .nodes()
+            .filter(|x| x.status(now) == Status::Questionable)
+            .collect();
+        q.sort_by_key(|x| x.last_reply.max(x.last_query));
+        q.into_iter().take(n).map(|x| (x.id, x.addr)).collect()
     }
 
     /// Targets to look up for the buckets that did not change for [`FRESH`]: a random id in

@@ -8,7 +8,9 @@ use ids::{InfoHash, NodeId};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::{Dht, QueryError};
+use std::sync::Arc;
+
+use super::{Dht, QueryError, Shared};
 
 /// What a lookup found.
 #[derive(Debug, Clone, Default)]
@@ -21,11 +23,11 @@ pub struct Found {
     pub queries: usize,
 }
 
-impl Dht {
-    async fn walk(&self, target: NodeId, peers: bool) -> Found {
+impl Shared {
+    pub(super) async fn walk(self: &Arc<Self>, target: NodeId, peers: bool) -> Found {
         let seeds: Vec<(Option<NodeId>, SocketAddr)> = {
             let now = Instant::now().into_std();
-            let mut s = self.shared.state();
+            let mut s = self.state();
             s.stats.lookups += 1;
             let mut seeds: Vec<_> = s
                 .node
@@ -36,11 +38,11 @@ impl Dht {
                 .map(|n| (Some(n.id), n.addr))
                 .collect();
             if seeds.len() < 8 {
-                seeds.extend(self.shared.config.bootstrap.iter().map(|a| (None, *a)));
+                seeds.extend(self.config.bootstrap.iter().map(|a| (None, *a)));
             }
             seeds
         };
-        let config = &self.shared.config;
+        let config = &self.config;
         let mut lookup = Lookup::new(target, &seeds, config.alpha, dht::table::K, config.query_timeout);
         let mut flying = JoinSet::new();
         loop {
@@ -82,15 +84,17 @@ impl Dht {
             queries: lookup.queries(),
         }
     }
+}
 
+impl Dht {
     /// The nodes closest to `target` (`find_node` walk).
     pub async fn find_node(&self, target: NodeId) -> Found {
-        self.walk(target, false).await
+        self.shared.walk(target, false).await
     }
 
     /// Peers of a torrent (`get_peers` walk), with the closest nodes and their tokens.
     pub async fn get_peers(&self, info_hash: InfoHash) -> Found {
-        self.walk(info_hash.into(), true).await
+        self.shared.walk(info_hash.into(), true).await
     }
 
     /// Announces that we have `info_hash` on `port` (or, with `None`, on the port the packets

@@ -1,17 +1,22 @@
 //! The DHT on a UDP socket: the thin tokio driver around [`dht`]'s pure core. One task reads
 //! packets (queries are answered inline by [`dht::DhtNode`]; answers to our queries go to
 //! whoever waits on their transaction id), one keeps time (token rotation, peer expiry, query
-//! timeouts, bucket refresh). Lookups run on the caller's task.
+//! timeouts, bucket refresh, pings of questionable nodes, the saved state). Lookups run on the
+//! caller's task.
 
 mod lookup;
+mod run;
+mod sample;
 
 use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use dht::{Body, DhtNode, Heard, Incoming, Message, Method, PeerStore, StoreLimits, Tokens};
+use dht::bep42::ExternalIp;
+use dht::{Body, DhtNode, Message, Method, PeerStore, SavedState, StoreLimits, Tokens};
 use ids::NodeId;
 use tokio::net::UdpSocket;
 use tokio::sync::oneshot;
@@ -21,6 +26,7 @@ use tokio::time::Instant;
 use crate::rng::Rng;
 
 pub use lookup::{Found, find_peers, keep_announcing};
+pub use sample::SampleWalk;
 
 /// How a DHT node runs.
 #[derive(Debug, Clone)]
@@ -38,6 +44,12 @@ pub struct DhtConfig {
     pub query_timeout: Duration,
     /// Only ask; never answer (BEP 43).
     pub read_only: bool,
+    /// Where the node id and the known nodes are kept between runs (read at start, written by
+    /// [`Dht::save`] and every 10 minutes).
+    pub state_file: Option<PathBuf>,
+    /// Our external address, when known beforehand: the node id is derived from it (BEP 42).
+    /// Otherwise the nodes we query tell us, and the id changes once enough of them agree.
+    pub external_ip: Option<IpAddr>,
 }
 
 impl Default for DhtConfig {
@@ -49,6 +61,8 @@ impl Default for DhtConfig {
             alpha: 5,
             query_timeout: Duration::from_secs(2),
             read_only: false,
+            state_file: None,
+            external_ip: None,
         }
     }
 }
@@ -80,8 +94,12 @@ pub enum QueryError {
 pub struct DhtStats {
     /// Queries answered.
     pub queries_in: u64,
+    /// Queries answered by method, in the order of [`dht::krpc::METHOD_NAMES`].
+    pub queries_in_by: [u64; 5],
     /// Queries sent.
     pub queries_out: u64,
+    /// Queries sent by method.
+    pub queries_out_by: [u64; 5],
     /// Answers to our queries.
     pub replies: u64,
     /// Our queries that timed out.
@@ -92,6 +110,8 @@ pub struct DhtStats {
     pub rate_limited: u64,
     /// Lookups run.
     pub lookups: u64,
+    /// Times our id changed to fit our external address (BEP 42).
+    pub id_changes: u64,
 }
 
 struct Pending {
@@ -107,6 +127,9 @@ struct State {
     rng: Rng,
     stats: DhtStats,
     sources: dht::limit::SourceLimit,
+    external: ExternalIp,
+    /// Nodes read from the saved state, pinged when bootstrapping.
+    saved: Vec<SocketAddr>,
 }
 
 struct Shared {
@@ -146,22 +169,28 @@ impl std::fmt::Debug for Dht {
     }
 }
 
-/// Most packets handled at a time while waiting for none (one task reads; a flood from one
-/// source costs one packet buffer, never a queue).
-const PACKET: usize = dht::krpc::MAX_PACKET + 1;
-
 impl Dht {
     /// Binds the socket and starts answering. Call [`Dht::bootstrap`] to join the network.
     pub async fn start(config: DhtConfig) -> io::Result<Self> {
         let socket = UdpSocket::bind(config.listen).await?;
         let mut rng = Rng::from_entropy(3);
-        let mut id = [0u8; 20];
-        rng.fill(&mut id);
+        let saved = match &config.state_file {
+            Some(path) => read_state(path).await,
+            None => None,
+        };
+        let mut random = [0u8; 20];
+        rng.fill(&mut random);
+        let id = match (&saved, config.external_ip) {
+            (Some(s), Some(ip)) if !dht::bep42::is_valid(&s.id, ip) => dht::bep42::id_for(ip, random),
+            (Some(s), _) => s.id,
+            (None, Some(ip)) => dht::bep42::id_for(ip, random),
+            (None, None) => NodeId(random),
+        };
         let mut secrets = [0u8; 32];
         rng.fill(&mut secrets);
         let now = Instant::now().into_std();
         let mut node = DhtNode::new(
-            NodeId(id),
+            id,
             Tokens::new(now, secrets),
             PeerStore::new(StoreLimits::default()),
             now,
@@ -176,12 +205,14 @@ impl Dht {
                 rng,
                 stats: DhtStats::default(),
                 sources: dht::limit::SourceLimit::default(),
+                external: ExternalIp::default(),
+                saved: saved.map(|s| s.nodes).unwrap_or_default(),
             }),
             config,
         });
         let tasks = vec![
-            tokio::spawn(receive(shared.clone())),
-            tokio::spawn(keep_time(shared.clone())),
+            tokio::spawn(run::receive(shared.clone())),
+            tokio::spawn(run::keep_time(shared.clone())),
         ];
         Ok(Self {
             shared,
@@ -205,22 +236,36 @@ impl Dht {
         s.node.table4.len() + s.node.table6.len()
     }
 
+    /// Buckets of the IPv4 table.
+    pub fn buckets(&self) -> usize {
+        self.shared.state().node.table4.buckets()
+    }
+
     /// Peers stored from announces, and torrents they belong to.
     pub fn stored(&self) -> (usize, usize) {
         let s = self.shared.state();
         (s.node.store.len(), s.node.store.torrents())
     }
 
-    /// The counters.
-    pub fn stats(&self) -> DhtStats {
-        self.shared.state().stats
+    /// Our external address, once the nodes we query agree on it.
+    pub fn external_ip(&self) -> Option<IpAddr> {
+        self.shared.state().external.get()
     }
 
-    /// Adds a node we heard of (a peer's BEP 5 `port` message, a saved table).
+    /// The counters.
+    pub fn stats(&self) -> DhtStats {
+        let s = self.shared.state();
+        let mut stats = s.stats;
+        stats.queries_in_by = s.node.answered;
+        stats
+    }
+
+    /// Adds a node we heard of (a peer's BEP 5 `port` message): pings it, and it joins the
+    /// table if it answers.
     pub fn add_node(&self, addr: SocketAddr) {
-        let me = self.clone();
+        let shared = self.shared.clone();
         tokio::spawn(async move {
-            let _ = me.ping(addr).await;
+            let _ = shared.query(addr, Method::Ping).await;
         });
     }
 
@@ -234,9 +279,26 @@ impl Dht {
 
     /// Sends one query and waits for its answer.
     pub async fn query(&self, to: SocketAddr, method: Method) -> Result<Message, QueryError> {
+        self.shared.query(to, method).await
+    }
+
+    /// Joins the network: pings the bootstrap nodes and the nodes of the saved state, then
+    /// looks up our own id (which fills the buckets near us). Returns the table size.
+    pub async fn bootstrap(&self) -> usize {
+        self.shared.bootstrap().await
+    }
+
+    /// Writes the node id and the known nodes to the state file, if there is one.
+    pub async fn save(&self) -> io::Result<()> {
+        self.shared.save().await
+    }
+}
+
+impl Shared {
+    async fn query(&self, to: SocketAddr, method: Method) -> Result<Message, QueryError> {
         let (tx, rx) = oneshot::channel();
         let packet = {
-            let mut s = self.shared.state();
+            let mut s = self.state();
             let tid = s.next_tid;
             s.next_tid = s.next_tid.wrapping_add(1);
             s.pending.insert(
@@ -248,17 +310,17 @@ impl Dht {
                 },
             );
             s.stats.queries_out += 1;
+            s.stats.queries_out_by[method.index()] += 1;
             s.node.query(tid.to_be_bytes().to_vec(), method)
         };
-        self.shared
-            .socket
+        self.socket
             .send_to(&packet, to)
             .await
             .map_err(|e| QueryError::Send(to, e))?;
-        let answer = tokio::time::timeout(self.shared.config.query_timeout, rx).await;
+        let answer = tokio::time::timeout(self.config.query_timeout, rx).await;
         let Ok(Ok(m)) = answer else {
             let now = Instant::now().into_std();
-            let mut s = self.shared.state();
+            let mut s = self.state();
             s.stats.timeouts += 1;
             let table = s.node.table_mut(&to);
             let id = table.nodes().find(|n| n.addr == to).map(|n| n.id);
@@ -273,11 +335,10 @@ impl Dht {
         }
     }
 
-    /// Joins the network: pings the bootstrap nodes, then looks up our own id (which fills
-    /// the buckets near us). Returns the table size.
-    pub async fn bootstrap(&self) -> usize {
-        let mut routers = self.shared.config.bootstrap.clone();
-        for host in &self.shared.config.bootstrap_hosts {
+    async fn bootstrap(self: &Arc<Self>) -> usize {
+        let mut routers = self.config.bootstrap.clone();
+        routers.extend(std::mem::take(&mut self.state().saved));
+        for host in &self.config.bootstrap_hosts {
             let resolved =
                 tokio::time::timeout(Duration::from_secs(3), tokio::net::lookup_host(host.as_str())).await;
             if let Ok(Ok(addrs)) = resolved {
@@ -287,91 +348,65 @@ impl Dht {
         let mut pings = tokio::task::JoinSet::new();
         for a in routers {
             let me = self.clone();
-            pings.spawn(async move { me.ping(a).await });
+            pings.spawn(async move { me.query(a, Method::Ping).await });
         }
         while let Some(done) = pings.join_next().await {
             if let Ok(Err(e)) = done {
                 tracing::debug!(error = %e, "DHT bootstrap node");
             }
         }
-        let own = self.id();
-        self.find_node(own).await;
-        tracing::debug!(table = self.table_size(), "DHT bootstrapped");
-        self.table_size()
+        let own = self.state().node.id;
+        self.walk(own, false).await;
+        let size = {
+            let s = self.state();
+            s.node.table4.len() + s.node.table6.len()
+        };
+        tracing::debug!(table = size, "DHT bootstrapped");
+        size
     }
-}
 
-/// Reads packets until the socket fails.
-async fn receive(shared: Arc<Shared>) {
-    let mut buf = vec![0u8; PACKET];
-    loop {
-        let Ok((len, from)) = shared.socket.recv_from(&mut buf).await else {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        let answer = {
-            let mut s = shared.state();
-            let now = Instant::now().into_std();
-            if !s.sources.allow(from.ip(), now) {
-                s.stats.rate_limited += 1;
-                continue;
-            }
-            let start = s.rng.below(usize::MAX);
-            match s.node.incoming(&buf[..len], from, now, start) {
-                Incoming::Answer(a) => {
-                    s.stats.queries_in += 1;
-                    Some(a)
-                }
-                Incoming::Reply(m) => {
-                    on_reply(&mut s, *m, from, now);
-                    None
-                }
-                Incoming::Nothing => {
-                    s.stats.bad_packets += 1;
-                    None
-                }
-            }
-        };
-        if let Some(a) = answer {
-            let _ = shared.socket.send_to(&a, from).await;
+    /// The id and the good and questionable nodes, nearest buckets first.
+    fn saved_state(&self) -> SavedState {
+        let s = self.state();
+        let mut nodes: Vec<&dht::Node> = s.node.table4.nodes().chain(s.node.table6.nodes()).collect();
+        nodes.sort_by_key(|n| std::cmp::Reverse(s.node.id.common_prefix(&n.id)));
+        SavedState {
+            id: s.node.id,
+            nodes: nodes.into_iter().map(|n| n.addr).collect(),
         }
     }
+
+    async fn save(&self) -> io::Result<()> {
+        let Some(path) = self.config.state_file.clone() else {
+            return Ok(());
+        };
+        let bytes = self.saved_state().encode();
+        tokio::task::spawn_blocking(move || crate::storage::replace_file(&path, &bytes, 0o600))
+            .await
+            .map_err(io::Error::other)?
+    }
 }
 
-/// An answer to one of our queries: to its waiter, and its sender into the table.
-fn on_reply(s: &mut State, m: Message, from: SocketAddr, now: std::time::Instant) {
-    let Ok(tid) = <[u8; 2]>::try_from(m.tid.as_slice()).map(u16::from_be_bytes) else {
-        s.stats.bad_packets += 1;
-        return;
+/// The saved state, if the file is there and readable (a bad one is logged and ignored: the
+/// node starts afresh).
+async fn read_state(path: &std::path::Path) -> Option<SavedState> {
+    let owned = path.to_path_buf();
+    let read = tokio::task::spawn_blocking(move || std::fs::read(owned))
+        .await
+        .unwrap_or_else(|e| Err(io::Error::other(e)));
+    let bytes = match read {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "cannot read the DHT state");
+            return None;
+        }
     };
-    // Only the address we asked may answer a transaction.
-    if s.pending.get(&tid).is_none_or(|p| p.to != from) {
-        s.stats.bad_packets += 1;
-        return;
-    }
-    let Some(p) = s.pending.remove(&tid) else { return };
-    s.stats.replies += 1;
-    if let Body::Response(r) = &m.body
-        && !m.read_only
-    {
-        s.node.table_mut(&from).heard(r.id, from, Heard::Replied, now);
-    }
-    let _ = p.reply.send(m);
-}
-
-/// Once a second: rotate tokens, expire peers and forgotten queries, refresh idle buckets.
-async fn keep_time(shared: Arc<Shared>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        tick.tick().await;
-        let now = Instant::now();
-        let mut s = shared.state();
-        let mut fresh = [0u8; 16];
-        s.rng.fill(&mut fresh);
-        let std_now = now.into_std();
-        s.node.tokens.tick(std_now, fresh);
-        s.node.store.expire(std_now);
-        let limit = shared.config.query_timeout * 2;
-        s.pending.retain(|_, p| now.duration_since(p.sent) < limit);
+    match SavedState::decode(&bytes) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "ignoring the DHT state");
+            None
+        }
     }
 }

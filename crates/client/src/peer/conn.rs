@@ -57,6 +57,8 @@ pub(super) struct Conn {
     pub(super) batch: Vec<u8>,
     /// Queue depth before the first rate sample (see `queue_depth`).
     pub(super) slow_start: usize,
+    /// Whether the peer already sent its DHT port (BEP 5).
+    pub(super) dht_port_seen: bool,
 }
 
 /// Registers the peer, runs it and cleans up.
@@ -131,9 +133,11 @@ pub(super) async fn run(
         last_send: now,
         batch: Vec::with_capacity(4096),
         slow_start: MIN_QUEUE,
+        dht_port_seen: false,
     };
     tracing::debug!(key, "peer connected");
     c.greet(theirs.reserved.extension_protocol());
+    c.send_dht_port(theirs.reserved.has(wire::Reserved::DHT));
     if let Err(why) = c.run(rd, cmd_rx).await {
         tracing::debug!(key, why = %crate::error::chain(&why), "peer disconnected");
     }
@@ -188,6 +192,35 @@ impl Conn {
             });
         }
         self.flush();
+    }
+
+    /// BEP 5: our DHT port, to a peer whose handshake says it runs a DHT node too.
+    fn send_dht_port(&mut self, theirs: bool) {
+        if !theirs || self.t.meta.private {
+            return;
+        }
+        if let Some(port) = self
+            .t
+            .session
+            .dht()
+            .and_then(|d| d.local_addr().ok())
+            .map(|a| a.port())
+        {
+            self.send(Message::Port(port));
+            self.flush();
+        }
+    }
+
+    /// A peer's DHT port: the node is pinged into our table. Once per connection, so a peer
+    /// cannot make us ping a stream of addresses.
+    fn on_dht_port(&mut self, port: u16) {
+        if port == 0 || self.dht_port_seen || self.t.meta.private {
+            return;
+        }
+        self.dht_port_seen = true;
+        if let Some(dht) = self.t.session.dht() {
+            dht.add_node(SocketAddr::new(self.addr.ip(), port));
+        }
     }
 
     async fn run(
@@ -320,6 +353,7 @@ impl Conn {
                 id: UT_METADATA_ID,
                 payload,
             } => self.on_metadata(payload),
+            Message::Port(port) => self.on_dht_port(port),
             Message::Extended {
                 id: UT_PEX_ID,
                 payload,

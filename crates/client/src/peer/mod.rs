@@ -67,7 +67,13 @@ pub(crate) fn handshake_for(info_hash: ids::InfoHash, peer_id: ids::PeerId) -> H
 }
 
 fn our_handshake(t: &TorrentShared) -> Handshake {
-    handshake_for(t.meta.info_hash, t.session.peer_id)
+    let mut hs = handshake_for(t.meta.info_hash, t.session.peer_id);
+    // BEP 5: we say we run a DHT node only where we would give its port (never for private
+    // torrents, BEP 27).
+    if t.session.dht().is_some() && !t.meta.private {
+        hs.reserved = hs.reserved.with(wire::Reserved::DHT);
+    }
+    hs
 }
 
 /// Connects to `addr` (from `bind`) and exchanges handshakes; fails, saying why, unless the

@@ -81,3 +81,108 @@ async fn junk_does_not_stop_answers() {
         "only the real asker is in the table: {stats:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_id_and_the_nodes_survive_a_restart() {
+    let dir = testkit::TempDir::new("dht-state");
+    let path = dir.path().join("dht.state");
+    let other = node(Vec::new()).await;
+    let with_state = |bootstrap: Vec<SocketAddr>| DhtConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        bootstrap,
+        query_timeout: Duration::from_millis(500),
+        state_file: Some(path.clone()),
+        ..DhtConfig::default()
+    };
+    let first = Dht::start(with_state(vec![other.local_addr().unwrap()]))
+        .await
+        .unwrap();
+    assert_eq!(first.bootstrap().await, 1);
+    let id = first.id();
+    first.save().await.unwrap();
+    drop(first);
+    // No bootstrap node this time: the saved state is all it has.
+    let again = Dht::start(with_state(Vec::new())).await.unwrap();
+    assert_eq!(again.id(), id, "the id is kept");
+    assert_eq!(again.table_size(), 0);
+    assert_eq!(again.bootstrap().await, 1, "rejoined through the saved node");
+    assert!(
+        again.stats().queries_out_by[0] >= 1,
+        "pinged: {:?}",
+        again.stats()
+    );
+    assert!(other.stats().queries_in_by[0] >= 2, "{:?}", other.stats());
+    // A damaged file is ignored: a new id, and the node still starts.
+    std::fs::write(&path, b"not bencode").unwrap();
+    let fresh = Dht::start(with_state(Vec::new())).await.unwrap();
+    assert_ne!(fresh.id(), id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sample_walk_finds_the_torrents_nodes_store() {
+    let first = node(Vec::new()).await;
+    let seed = vec![first.local_addr().unwrap()];
+    let mut nodes = vec![first];
+    for _ in 0..11 {
+        let n = node(seed.clone()).await;
+        n.bootstrap().await;
+        nodes.push(n);
+    }
+    for n in &nodes {
+        n.bootstrap().await;
+    }
+    let hashes = [InfoHash([0x11; 20]), InfoHash([0x77; 20]), InfoHash([0xEE; 20])];
+    for (i, h) in hashes.iter().enumerate() {
+        let (_, took) = nodes[i * 3].announce(*h, Some(6000 + i as u16)).await;
+        assert!(took > 0);
+    }
+    let crawler = node(seed).await;
+    crawler.bootstrap().await;
+    let mut streamed = Vec::new();
+    let walk = crawler.sample(100, |h| streamed.push(h)).await;
+    for h in &hashes {
+        assert!(walk.info_hashes.contains(h), "{h} missing: {walk:?}");
+    }
+    assert_eq!(streamed, walk.info_hashes, "each found once, as found");
+    assert!(walk.asked >= nodes.len() && walk.asked <= 100, "{walk:?}");
+    assert_eq!(
+        walk.sampled, walk.asked,
+        "every nexsuj node answers BEP 51: {walk:?}"
+    );
+    assert_eq!(nodes[0].stats().queries_in_by[4], 1, "{:?}", nodes[0].stats());
+}
+
+/// BEP 5 `port`: peers that both run a DHT node tell each other its port, and each pings the
+/// other's node into its table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peers_exchange_their_dht_ports() {
+    use crate::common::*;
+    let src = testkit::TempDir::new("dht-port-src");
+    let torrent = make_torrent(src.path(), metainfo::builder::TorrentVersion::V1, &[]);
+    let (seeder, _seeding) = seeder(&src, &torrent).await;
+    let seeder_dht = node(Vec::new()).await;
+    seeder.use_dht(seeder_dht.clone());
+    let leecher = session().await;
+    let leecher_dht = node(Vec::new()).await;
+    leecher.use_dht(leecher_dht.clone());
+    let dst = testkit::TempDir::new("dht-port-dst");
+    let h = leecher
+        .add(torrent, opts(dst.path(), vec![listen(&seeder)]))
+        .await
+        .unwrap();
+    complete(&h).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while leecher_dht.table_size() == 0 || seeder_dht.table_size() == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "tables: leecher {}, seeder {}",
+            leecher_dht.table_size(),
+            seeder_dht.table_size()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        leecher_dht.ping(seeder_dht.local_addr().unwrap()).await.unwrap(),
+        seeder_dht.id()
+    );
+}
