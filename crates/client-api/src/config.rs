@@ -75,6 +75,13 @@ settings::section! {
         pub global_download_rate: u64 = 0;
         /// Session-wide upload limit on the first start, KiB/s (0: none).
         pub global_upload_rate: u64 = 0;
+        /// Join the DHT (BEP 5) on UDP, on the peer port: public torrents are announced there
+        /// and magnets with nothing else to go on look their peers up there. Private torrents
+        /// never use it (BEP 27).
+        pub dht: bool = true;
+        /// DHT nodes to join through, HOST:PORT. Empty: the well-known routers. The nodes of
+        /// the last run (kept in the state folder) are tried as well.
+        pub dht_bootstrap: Vec<String> = Vec::new();
     }
 }
 

@@ -53,6 +53,8 @@ pub struct Entry {
     pub bitfield: Vec<u8>,
     /// Serialises start, stop and remove of this torrent.
     pub op: Arc<tokio::sync::Mutex<()>>,
+    /// The task that keeps it announced in the DHT while it runs.
+    pub dht_announce: Option<tokio::task::AbortHandle>,
 }
 
 impl Entry {
@@ -72,6 +74,7 @@ impl Entry {
             earlier: [0; 3],
             bitfield: Vec::new(),
             op: Arc::default(),
+            dht_announce: None,
         }
     }
 

@@ -48,6 +48,8 @@ pub struct Daemon {
     adding: Semaphore,
     /// When the daemon started.
     pub started: SystemTime,
+    /// The DHT node, unless `dht = false` or its port was taken.
+    pub dht: Option<client::dht::Dht>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -67,6 +69,7 @@ impl Daemon {
             source: e,
         })?;
         let session = Session::new(config.session()).await?;
+        let dht = start_dht(config, &session, store.dir()).await;
         let first_start = saved.is_none();
         let saved = saved.unwrap_or(Saved {
             maxdown: config.peers.global_download_rate,
@@ -83,6 +86,7 @@ impl Daemon {
             dirty: Notify::new(),
             adding: Semaphore::new(4),
             started: SystemTime::now(),
+            dht,
         });
         daemon.apply_global();
         daemon.restore(&saved);
@@ -273,6 +277,13 @@ impl Daemon {
         };
         match run {
             Run::Running(handle) => {
+                if let Some(task) = self
+                    .entries()
+                    .get_mut(&info_hash)
+                    .and_then(|e| e.dht_announce.take())
+                {
+                    task.abort();
+                }
                 handle.stop().await;
                 let last = handle.snapshot();
                 if let Some(e) = self.entries().get_mut(&info_hash) {
@@ -391,6 +402,48 @@ impl Daemon {
             _ => Err(ApiError::Conflict(format!(
                 "torrent {info_hash} is not running; start it first"
             ))),
+        }
+    }
+}
+
+/// The daemon's DHT node, on UDP at the peers' port; its id and nodes kept in the state
+/// folder. `None` when turned off, or when the port is taken (the daemon runs without it).
+async fn start_dht(config: &DaemonConfig, session: &Session, state_dir: &Path) -> Option<client::dht::Dht> {
+    if !config.peers.dht {
+        return None;
+    }
+    let tcp = session.listen_addrs().first().copied()?;
+    let ip = match tcp.ip() {
+        ip if ip.is_unspecified() => std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        ip => ip,
+    };
+    let bootstrap_hosts = if config.peers.dht_bootstrap.is_empty() {
+        client::dht::DEFAULT_BOOTSTRAP
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    } else {
+        config.peers.dht_bootstrap.clone()
+    };
+    let dht_config = client::dht::DhtConfig {
+        listen: std::net::SocketAddr::new(ip, tcp.port()),
+        bootstrap_hosts,
+        state_file: Some(state_dir.join("dht.state")),
+        ..Default::default()
+    };
+    match client::dht::Dht::start(dht_config).await {
+        Ok(dht) => {
+            session.use_dht(dht.clone());
+            let joining = dht.clone();
+            tokio::spawn(async move {
+                let size = joining.bootstrap().await;
+                tracing::info!(table = size, "DHT joined");
+            });
+            Some(dht)
+        }
+        Err(e) => {
+            tracing::warn!(port = tcp.port(), error = %e, "DHT off: cannot bind its UDP port");
+            None
         }
     }
 }

@@ -82,5 +82,10 @@ impl Daemon {
         if let Err(e) = self.save() {
             tracing::error!(error = %e, "cannot save the daemon's state");
         }
+        if let Some(dht) = &self.dht
+            && let Err(e) = dht.save().await
+        {
+            tracing::warn!(error = %e, "cannot save the DHT state");
+        }
     }
 }

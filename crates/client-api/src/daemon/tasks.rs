@@ -9,6 +9,10 @@ use metainfo::magnet::{Magnet, PeerAddr};
 
 use super::{Daemon, Run, store};
 
+/// How often a running public torrent is announced in the DHT again (peers expire from the
+/// nodes after 30 minutes).
+const DHT_REANNOUNCE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// Adds the torrent to the engine, if it is still meant to start.
 pub async fn start(daemon: Arc<Daemon>, info_hash: ids::InfoHash) {
     let Some(op) = daemon.entries().get(&info_hash).map(|e| e.op.clone()) else {
@@ -45,7 +49,18 @@ pub async fn start(daemon: Arc<Daemon>, info_hash: ids::InfoHash) {
         return;
     };
     match added {
-        Ok(handle) => e.run = Run::Running(handle),
+        Ok(handle) => {
+            // Public torrents are kept in the DHT while they run (never private ones, BEP 27).
+            if let Some(dht) = daemon.dht.clone().filter(|_| !torrent.info.private) {
+                let port = daemon.session.listen_addrs().first().map_or(0, |a| a.port());
+                let announced = handle.clone();
+                let task = tokio::spawn(async move {
+                    client::dht::keep_announcing(dht, announced, port, DHT_REANNOUNCE).await;
+                });
+                e.dht_announce = Some(task.abort_handle());
+            }
+            e.run = Run::Running(handle);
+        }
         Err(err) => {
             tracing::warn!(%info_hash, error = %client::error::chain(&err), "cannot start the torrent");
             e.error = Some(client::error::chain(&err));
@@ -72,11 +87,22 @@ fn magnet_peers(link: Option<&str>) -> Vec<SocketAddr> {
 /// Fetches a magnet link's metadata, keeps it and starts the torrent.
 pub async fn fetch(daemon: Arc<Daemon>, info_hash: ids::InfoHash, link: String) {
     let fetched = match Magnet::parse(&link) {
-        Ok(magnet) => daemon
-            .session
-            .fetch_metadata(&magnet, &magnet_peers(Some(&link)), daemon.metadata_timeout)
-            .await
-            .map_err(|e| format!("cannot fetch the metadata: {}", client::error::chain(&e))),
+        Ok(magnet) => {
+            let mut peers = magnet_peers(Some(&link));
+            // A magnet that names no tracker and no peer has only the DHT to go on.
+            if let (Some(dht), Some(ih), true) = (
+                &daemon.dht,
+                magnet.info_hash_v1,
+                peers.is_empty() && magnet.trackers.is_empty(),
+            ) {
+                peers = client::dht::find_peers(dht, ih, daemon.metadata_timeout / 2).await;
+            }
+            daemon
+                .session
+                .fetch_metadata(&magnet, &peers, daemon.metadata_timeout)
+                .await
+                .map_err(|e| format!("cannot fetch the metadata: {}", client::error::chain(&e)))
+        }
         Err(e) => Err(format!("not a magnet link: {e}")),
     };
     let kept = fetched.and_then(|t| {

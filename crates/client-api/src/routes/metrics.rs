@@ -14,6 +14,9 @@ use crate::App;
 pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
     let torrents = app.daemon.torrents();
     let mut out = Exposition::new();
+    if let Some(dht) = &app.daemon.dht {
+        dht_server::stats::write_metrics(dht, &mut out);
+    }
     let mut by_state: BTreeMap<&str, usize> = BTreeMap::new();
     for s in [
         "downloading",

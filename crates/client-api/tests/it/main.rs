@@ -6,6 +6,7 @@
 
 mod auth;
 mod common;
+mod dht;
 mod errors;
 mod openapi;
 mod transfer;
