@@ -31,6 +31,8 @@ struct Candidate {
     addr: SocketAddr,
     distance: Distance,
     state: State,
+    /// Queries on the chain that led to it: 1 for a seed, one more than the node that named it.
+    hop: u32,
 }
 
 /// One lookup.
@@ -70,7 +72,7 @@ impl Lookup {
             queries: 0,
         };
         for (id, addr) in seeds {
-            l.add(*id, *addr);
+            l.add(*id, *addr, 1);
         }
         l
     }
@@ -85,7 +87,7 @@ impl Lookup {
         self.queries
     }
 
-    fn add(&mut self, id: Option<NodeId>, addr: SocketAddr) {
+    fn add(&mut self, id: Option<NodeId>, addr: SocketAddr, hop: u32) {
         if !self.known.insert(addr) {
             return;
         }
@@ -98,6 +100,7 @@ impl Lookup {
                 addr,
                 distance,
                 state: State::Fresh,
+                hop,
             },
         );
         if self.candidates.len() > MAX_CANDIDATES {
@@ -145,7 +148,7 @@ impl Lookup {
         peers: &[SocketAddr],
         token: Option<Vec<u8>>,
     ) {
-        if let Some(c) = self.candidates.iter_mut().find(|c| c.addr == from) {
+        let hop = if let Some(c) = self.candidates.iter_mut().find(|c| c.addr == from) {
             if c.id.is_some_and(|known| known != id) {
                 // Not the node we asked: its answer is not trusted for this lookup.
                 c.state = State::Failed;
@@ -154,12 +157,13 @@ impl Lookup {
             c.id = Some(id);
             c.distance = id.distance(&self.target);
             c.state = State::Replied(token);
+            c.hop
         } else {
             return;
-        }
+        };
         self.candidates.sort_by_key(|c| c.distance);
         for n in nodes {
-            self.add(Some(n.id), n.addr);
+            self.add(Some(n.id), n.addr, hop + 1);
         }
         for p in peers {
             if self.peers.len() < MAX_PEERS && self.peers_seen.insert(*p) {
@@ -192,6 +196,18 @@ impl Lookup {
     /// The peers found so far.
     pub fn peers(&self) -> &[SocketAddr] {
         &self.peers
+    }
+
+    /// Hops the lookup took: the longest chain of queries (each asking a node the previous one
+    /// named) that led to one of the `k` closest nodes that answered.
+    pub fn hops(&self) -> u32 {
+        self.candidates
+            .iter()
+            .filter(|c| matches!(c.state, State::Replied(_)))
+            .take(self.k)
+            .map(|c| c.hop)
+            .max()
+            .unwrap_or(0)
     }
 
     /// The `k` closest nodes that answered, with their tokens (where to `announce_peer`).

@@ -21,6 +21,10 @@ pub struct Found {
     pub closest: Vec<(NodeId, SocketAddr, Option<Vec<u8>>)>,
     /// Queries sent.
     pub queries: usize,
+    /// Hops: the longest chain of queries that led to one of the closest nodes.
+    pub hops: u32,
+    /// How long after the lookup started the first peer came.
+    pub first_peer: Option<std::time::Duration>,
 }
 
 impl Shared {
@@ -45,6 +49,8 @@ impl Shared {
         let config = &self.config;
         let mut lookup = Lookup::new(target, &seeds, config.alpha, dht::table::K, config.query_timeout);
         let mut flying = JoinSet::new();
+        let started = Instant::now();
+        let mut first_peer = None;
         loop {
             for to in lookup.next(Instant::now().into_std()) {
                 let me = self.clone();
@@ -66,6 +72,9 @@ impl Shared {
                     Body::Response(r) => {
                         let nodes: Vec<_> = r.nodes.iter().chain(&r.nodes6).copied().collect();
                         lookup.replied(from, r.id, &nodes, &r.values, r.token);
+                        if first_peer.is_none() && !lookup.peers().is_empty() {
+                            first_peer = Some(started.elapsed());
+                        }
                     }
                     _ => lookup.failed(from),
                 },
@@ -82,6 +91,8 @@ impl Shared {
             peers: lookup.peers().to_vec(),
             closest: lookup.closest(),
             queries: lookup.queries(),
+            hops: lookup.hops(),
+            first_peer,
         }
     }
 }
