@@ -21,6 +21,9 @@ pub struct DhtArgs {
     /// UDP address of our node.
     #[arg(long, global = true, default_value = "0.0.0.0:0", value_name = "ADDR")]
     listen: SocketAddr,
+    /// A second, IPv6 UDP address (BEP 32), when --listen is IPv4.
+    #[arg(long, global = true, value_name = "ADDR")]
+    listen6: Option<SocketAddr>,
     /// A node to start from (repeatable), HOST:PORT.
     #[arg(long, global = true, value_name = "HOST:PORT")]
     bootstrap: Vec<String>,
@@ -87,6 +90,7 @@ pub fn run(args: DhtArgs) -> anyhow::Result<Outcome> {
     runtime.block_on(async move {
         let mut config = DhtConfig {
             listen: args.listen,
+            listen6: args.listen6,
             bootstrap,
             ..DhtConfig::default()
         };

@@ -255,12 +255,7 @@ async fn start_dht(e: &EngineArgs, session: &Session, nodes: &[(String, u16)]) -
         return None;
     }
     let tcp = session.listen_addrs().first().copied()?;
-    let ip = match tcp.ip() {
-        ip if ip.is_unspecified() => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-        ip => ip,
-    };
     let config = client::dht::DhtConfig {
-        listen: SocketAddr::new(ip, tcp.port()),
         bootstrap_hosts: if !nodes.is_empty() && e.dht_bootstrap.is_empty() {
             // The torrent's own `nodes` (BEP 5) stand in for the well-known routers.
             nodes.iter().map(|(h, p)| format!("{h}:{p}")).collect()
@@ -272,7 +267,7 @@ async fn start_dht(e: &EngineArgs, session: &Session, nodes: &[(String, u16)]) -
         } else {
             e.dht_bootstrap.clone()
         },
-        ..Default::default()
+        ..client::dht::DhtConfig::on_peer_address(tcp)
     };
     match client::dht::Dht::start(config).await {
         Ok(d) => {
@@ -281,10 +276,7 @@ async fn start_dht(e: &EngineArgs, session: &Session, nodes: &[(String, u16)]) -
             Some(d)
         }
         Err(err) => {
-            crate::output::stderr_line(&format!(
-                "DHT off: cannot bind UDP {}: {err}",
-                SocketAddr::new(ip, tcp.port())
-            ));
+            crate::output::stderr_line(&format!("DHT off: cannot bind UDP port {}: {err}", tcp.port()));
             None
         }
     }

@@ -413,10 +413,6 @@ async fn start_dht(config: &DaemonConfig, session: &Session, state_dir: &Path) -
         return None;
     }
     let tcp = session.listen_addrs().first().copied()?;
-    let ip = match tcp.ip() {
-        ip if ip.is_unspecified() => std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-        ip => ip,
-    };
     let bootstrap_hosts = if config.peers.dht_bootstrap.is_empty() {
         client::dht::DEFAULT_BOOTSTRAP
             .iter()
@@ -426,10 +422,9 @@ async fn start_dht(config: &DaemonConfig, session: &Session, state_dir: &Path) -
         config.peers.dht_bootstrap.clone()
     };
     let dht_config = client::dht::DhtConfig {
-        listen: std::net::SocketAddr::new(ip, tcp.port()),
         bootstrap_hosts,
         state_file: Some(state_dir.join("dht.state")),
-        ..Default::default()
+        ..client::dht::DhtConfig::on_peer_address(tcp)
     };
     match client::dht::Dht::start(dht_config).await {
         Ok(dht) => {

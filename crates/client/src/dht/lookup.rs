@@ -28,21 +28,51 @@ pub struct Found {
 }
 
 impl Shared {
+    /// A lookup of `target`: one per address family we have a socket for (BEP 32 keeps the
+    /// two networks apart: IPv6 nodes name IPv6 nodes and give IPv6 peers), run together.
     pub(super) async fn walk(self: &Arc<Self>, target: NodeId, peers: bool) -> Found {
+        self.state().stats.lookups += 1;
+        if self.socket6.is_none() {
+            let v4 = self.socket.local_addr().is_ok_and(|a| a.is_ipv4());
+            return self.walk_family(target, peers, v4).await;
+        }
+        let (mut a, b) = tokio::join!(
+            self.walk_family(target, peers, true),
+            self.walk_family(target, peers, false)
+        );
+        for p in b.peers {
+            if !a.peers.contains(&p) {
+                a.peers.push(p);
+            }
+        }
+        a.closest.extend(b.closest);
+        a.queries += b.queries;
+        a.hops = a.hops.max(b.hops);
+        a.first_peer = match (a.first_peer, b.first_peer) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        a
+    }
+
+    async fn walk_family(self: &Arc<Self>, target: NodeId, peers: bool, v4: bool) -> Found {
         let seeds: Vec<(Option<NodeId>, SocketAddr)> = {
             let now = Instant::now().into_std();
-            let mut s = self.state();
-            s.stats.lookups += 1;
-            let mut seeds: Vec<_> = s
-                .node
-                .table4
+            let s = self.state();
+            let table = if v4 { &s.node.table4 } else { &s.node.table6 };
+            let mut seeds: Vec<_> = table
                 .closest(&target, 16, now)
                 .into_iter()
-                .chain(s.node.table6.closest(&target, 16, now))
                 .map(|n| (Some(n.id), n.addr))
                 .collect();
             if seeds.len() < 8 {
-                seeds.extend(self.config.bootstrap.iter().map(|a| (None, *a)));
+                seeds.extend(
+                    self.config
+                        .bootstrap
+                        .iter()
+                        .filter(|a| a.is_ipv4() == v4)
+                        .map(|a| (None, *a)),
+                );
             }
             seeds
         };
@@ -70,7 +100,14 @@ impl Shared {
             match answer {
                 Ok(m) => match m.body {
                     Body::Response(r) => {
-                        let nodes: Vec<_> = r.nodes.iter().chain(&r.nodes6).copied().collect();
+                        // Only nodes of this lookup's family.
+                        let nodes: Vec<_> = r
+                            .nodes
+                            .iter()
+                            .chain(&r.nodes6)
+                            .filter(|n| n.addr.is_ipv4() == v4)
+                            .copied()
+                            .collect();
                         lookup.replied(from, r.id, &nodes, &r.values, r.token);
                         if first_peer.is_none() && !lookup.peers().is_empty() {
                             first_peer = Some(started.elapsed());

@@ -33,6 +33,9 @@ pub use sample::SampleWalk;
 pub struct DhtConfig {
     /// Where it listens (UDP).
     pub listen: SocketAddr,
+    /// A second, IPv6-only socket (BEP 32: IPv6 nodes go to a second routing table), when
+    /// `listen` is IPv4.
+    pub listen6: Option<SocketAddr>,
     /// Nodes to start from.
     pub bootstrap: Vec<SocketAddr>,
     /// Nodes to start from by name, HOST:PORT, resolved when bootstrapping (at most 3 s each;
@@ -56,6 +59,7 @@ impl Default for DhtConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([0, 0, 0, 0], 6881)),
+            listen6: None,
             bootstrap: Vec::new(),
             bootstrap_hosts: Vec::new(),
             alpha: 5,
@@ -63,6 +67,26 @@ impl Default for DhtConfig {
             read_only: false,
             state_file: None,
             external_ip: None,
+        }
+    }
+}
+
+impl DhtConfig {
+    /// A node on the UDP port of the peer address `tcp`: both families when `tcp` is the
+    /// IPv6 wildcard (where peers reach us on both), else `tcp`'s own.
+    pub fn on_peer_address(tcp: SocketAddr) -> Self {
+        let (listen, listen6) = match tcp.ip() {
+            IpAddr::V6(ip) if ip.is_unspecified() => (
+                SocketAddr::from(([0, 0, 0, 0], tcp.port())),
+                Some(SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, tcp.port()))),
+            ),
+            IpAddr::V4(ip) if ip.is_unspecified() => (tcp, None),
+            _ => (tcp, None),
+        };
+        Self {
+            listen,
+            listen6,
+            ..Self::default()
         }
     }
 }
@@ -134,6 +158,7 @@ struct State {
 
 struct Shared {
     socket: UdpSocket,
+    socket6: Option<UdpSocket>,
     state: Mutex<State>,
     config: DhtConfig,
 }
@@ -142,6 +167,30 @@ impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// The socket that reaches `to`, if we have one of its family.
+    fn socket_for(&self, to: &SocketAddr) -> Option<&UdpSocket> {
+        let family = |s: &UdpSocket| s.local_addr().is_ok_and(|a| a.is_ipv4() == to.is_ipv4());
+        if family(&self.socket) {
+            return Some(&self.socket);
+        }
+        self.socket6.as_ref().filter(|s| family(s))
+    }
+
+    /// Whether we can reach nodes of `addr`'s family.
+    fn reaches(&self, addr: &SocketAddr) -> bool {
+        self.socket_for(addr).is_some()
+    }
+}
+
+/// An IPv6-only UDP socket (so that the IPv4 socket may have the same port).
+fn bind_v6_only(addr: SocketAddr) -> io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let s = Socket::new(Domain::IPV6, Type::DGRAM, Some(Protocol::UDP))?;
+    s.set_only_v6(true)?;
+    s.set_nonblocking(true)?;
+    s.bind(&addr.into())?;
+    UdpSocket::from_std(s.into())
 }
 
 /// A running DHT node. Cheap to clone; stops when the last clone is dropped.
@@ -173,6 +222,10 @@ impl Dht {
     /// Binds the socket and starts answering. Call [`Dht::bootstrap`] to join the network.
     pub async fn start(config: DhtConfig) -> io::Result<Self> {
         let socket = UdpSocket::bind(config.listen).await?;
+        let socket6 = match config.listen6 {
+            Some(a) if config.listen.is_ipv4() => Some(bind_v6_only(a)?),
+            _ => None,
+        };
         let mut rng = Rng::from_entropy(3);
         let saved = match &config.state_file {
             Some(path) => read_state(path).await,
@@ -198,6 +251,7 @@ impl Dht {
         node.read_only = config.read_only;
         let shared = Arc::new(Shared {
             socket,
+            socket6,
             state: Mutex::new(State {
                 node,
                 pending: HashMap::new(),
@@ -210,10 +264,13 @@ impl Dht {
             }),
             config,
         });
-        let tasks = vec![
-            tokio::spawn(run::receive(shared.clone())),
+        let mut tasks = vec![
+            tokio::spawn(run::receive(shared.clone(), false)),
             tokio::spawn(run::keep_time(shared.clone())),
         ];
+        if shared.socket6.is_some() {
+            tasks.push(tokio::spawn(run::receive(shared.clone(), true)));
+        }
         Ok(Self {
             shared,
             _tasks: Arc::new(Tasks(tasks)),
@@ -223,6 +280,11 @@ impl Dht {
     /// Where the node listens.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.shared.socket.local_addr()
+    }
+
+    /// Where its IPv6 socket listens, if it has one.
+    pub fn local_addr6(&self) -> Option<SocketAddr> {
+        self.shared.socket6.as_ref().and_then(|s| s.local_addr().ok())
     }
 
     /// Our node id.
@@ -239,6 +301,12 @@ impl Dht {
     /// Buckets of the IPv4 table.
     pub fn buckets(&self) -> usize {
         self.shared.state().node.table4.buckets()
+    }
+
+    /// Nodes in the IPv4 and the IPv6 routing table.
+    pub fn table_sizes(&self) -> (usize, usize) {
+        let s = self.shared.state();
+        (s.node.table4.len(), s.node.table6.len())
     }
 
     /// Peers stored from announces, and torrents they belong to.
@@ -296,6 +364,12 @@ impl Dht {
 
 impl Shared {
     async fn query(&self, to: SocketAddr, method: Method) -> Result<Message, QueryError> {
+        let Some(socket) = self.socket_for(&to) else {
+            return Err(QueryError::Send(
+                to,
+                io::Error::other("no socket of that address family"),
+            ));
+        };
         let (tx, rx) = oneshot::channel();
         let packet = {
             let mut s = self.state();
@@ -313,7 +387,7 @@ impl Shared {
             s.stats.queries_out_by[method.index()] += 1;
             s.node.query(tid.to_be_bytes().to_vec(), method)
         };
-        self.socket
+        socket
             .send_to(&packet, to)
             .await
             .map_err(|e| QueryError::Send(to, e))?;
@@ -342,7 +416,7 @@ impl Shared {
             let resolved =
                 tokio::time::timeout(Duration::from_secs(3), tokio::net::lookup_host(host.as_str())).await;
             if let Ok(Ok(addrs)) = resolved {
-                routers.extend(addrs.filter(SocketAddr::is_ipv4).take(2));
+                routers.extend(addrs.filter(|a| self.reaches(a)).take(2));
             }
         }
         let mut pings = tokio::task::JoinSet::new();

@@ -19,11 +19,15 @@ const SAVE_EVERY: Duration = Duration::from_secs(600);
 /// Questionable nodes pinged per table and round, and nodes pinged to make room in a bucket.
 const PINGS: usize = 8;
 
-/// Reads packets until the socket fails.
-pub(super) async fn receive(shared: Arc<Shared>) {
+/// Reads packets from the IPv4 (or the first) socket, or from the IPv6 one, and answers on it.
+pub(super) async fn receive(shared: Arc<Shared>, v6: bool) {
     let mut buf = vec![0u8; PACKET];
     loop {
-        let Ok((len, from)) = shared.socket.recv_from(&mut buf).await else {
+        let socket = match (&shared.socket6, v6) {
+            (Some(s), true) => s,
+            _ => &shared.socket,
+        };
+        let Ok((len, from)) = socket.recv_from(&mut buf).await else {
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
@@ -52,7 +56,7 @@ pub(super) async fn receive(shared: Arc<Shared>) {
             }
         };
         if let Some(a) = answer {
-            let _ = shared.socket.send_to(&a, from).await;
+            let _ = socket.send_to(&a, from).await;
         }
         for (_, addr) in ping {
             let shared = shared.clone();

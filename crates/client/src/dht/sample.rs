@@ -90,7 +90,11 @@ impl Dht {
                 }
             }
             for n in r.nodes.iter().chain(&r.nodes6) {
-                if queue.len() < MAX_QUEUE && n.addr.port() != 0 && seen.insert(n.addr) {
+                if queue.len() < MAX_QUEUE
+                    && n.addr.port() != 0
+                    && self.shared.reaches(&n.addr)
+                    && seen.insert(n.addr)
+                {
                     queue.push_back(n.addr);
                 }
             }

@@ -186,3 +186,51 @@ async fn peers_exchange_their_dht_ports() {
         seeder_dht.id()
     );
 }
+
+/// BEP 32: nodes with an IPv4 and an IPv6 socket keep a table for each, and a torrent
+/// announced over both is found at both addresses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dual_stack_nodes_keep_two_tables_and_find_peers_over_both() {
+    let dual = |bootstrap: Vec<SocketAddr>| {
+        Dht::start(DhtConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            listen6: Some("[::1]:0".parse().unwrap()),
+            bootstrap,
+            query_timeout: Duration::from_millis(500),
+            ..DhtConfig::default()
+        })
+    };
+    let first = dual(Vec::new()).await.unwrap();
+    let seed = vec![first.local_addr().unwrap(), first.local_addr6().unwrap()];
+    assert!(seed[1].is_ipv6());
+    let mut nodes = vec![first];
+    for _ in 0..11 {
+        let n = dual(seed.clone()).await.unwrap();
+        n.bootstrap().await;
+        nodes.push(n);
+    }
+    for n in &nodes {
+        n.bootstrap().await;
+    }
+    for n in &nodes {
+        let (v4, v6) = n.table_sizes();
+        assert!(v4 >= 8 && v6 >= 8, "tables {v4} and {v6}");
+    }
+    let ih = InfoHash([0x3C; 20]);
+    let (_, took) = nodes[2].announce(ih, Some(7000)).await;
+    assert!(took >= 4, "{took}");
+    let found = nodes[9].get_peers(ih).await;
+    for p in ["127.0.0.1:7000", "[::1]:7000"] {
+        assert!(
+            found.peers.contains(&p.parse().unwrap()),
+            "{p} not in {:?}",
+            found.peers
+        );
+    }
+    // An IPv4-only node gets IPv4 nodes and peers only, and still finds the torrent.
+    let v4_only = node(vec![seed[0]]).await;
+    v4_only.bootstrap().await;
+    assert_eq!(v4_only.table_sizes().1, 0);
+    let found = v4_only.get_peers(ih).await;
+    assert_eq!(found.peers, vec!["127.0.0.1:7000".parse::<SocketAddr>().unwrap()]);
+}
