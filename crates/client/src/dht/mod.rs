@@ -7,6 +7,7 @@
 mod lookup;
 mod run;
 mod sample;
+mod state;
 
 use std::collections::HashMap;
 use std::io;
@@ -16,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use dht::bep42::ExternalIp;
-use dht::{Body, DhtNode, Message, Method, PeerStore, SavedState, StoreLimits, Tokens};
+use dht::{Body, DhtNode, Message, Method, PeerStore, StoreLimits, Tokens};
 use ids::NodeId;
 use tokio::net::UdpSocket;
 use tokio::sync::oneshot;
@@ -99,6 +100,9 @@ pub const DEFAULT_BOOTSTRAP: &[&str] = &[
     "dht.libtorrent.org:25401",
 ];
 
+/// A packet and where it came from.
+pub type Datagram = (Vec<u8>, SocketAddr);
+
 /// Why a query got no answer.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -159,6 +163,9 @@ struct State {
 struct Shared {
     socket: UdpSocket,
     socket6: Option<UdpSocket>,
+    /// Where packets that are not KRPC go (uTP shares the socket: its packets never start
+    /// with `d`), once something takes them.
+    others: std::sync::OnceLock<tokio::sync::mpsc::Sender<Datagram>>,
     state: Mutex<State>,
     config: DhtConfig,
 }
@@ -228,7 +235,7 @@ impl Dht {
         };
         let mut rng = Rng::from_entropy(3);
         let saved = match &config.state_file {
-            Some(path) => read_state(path).await,
+            Some(path) => state::read_state(path).await,
             None => None,
         };
         let mut random = [0u8; 20];
@@ -252,6 +259,7 @@ impl Dht {
         let shared = Arc::new(Shared {
             socket,
             socket6,
+            others: std::sync::OnceLock::new(),
             state: Mutex::new(State {
                 node,
                 pending: HashMap::new(),
@@ -343,6 +351,23 @@ impl Dht {
             Body::Response(r) => Ok(r.id),
             _ => Err(QueryError::Timeout(addr)),
         }
+    }
+
+    /// The packets of the node's sockets that are not KRPC (their first byte is not `d`),
+    /// for another protocol sharing the port (uTP). At most `capacity` wait; past that they
+    /// are dropped, as the kernel would drop them. `None` if they were taken already.
+    pub fn other_packets(&self, capacity: usize) -> Option<tokio::sync::mpsc::Receiver<Datagram>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(capacity.max(1));
+        self.shared.others.set(tx).ok().map(|()| rx)
+    }
+
+    /// Sends a packet of that other protocol from the socket of `to`'s family.
+    pub async fn send_other(&self, packet: &[u8], to: SocketAddr) -> io::Result<()> {
+        let socket = self
+            .shared
+            .socket_for(&to)
+            .ok_or_else(|| io::Error::other("no socket of that address family"))?;
+        socket.send_to(packet, to).await.map(drop)
     }
 
     /// Sends one query and waits for its answer.
@@ -437,50 +462,5 @@ impl Shared {
         };
         tracing::debug!(table = size, "DHT bootstrapped");
         size
-    }
-
-    /// The id and the good and questionable nodes, nearest buckets first.
-    fn saved_state(&self) -> SavedState {
-        let s = self.state();
-        let mut nodes: Vec<&dht::Node> = s.node.table4.nodes().chain(s.node.table6.nodes()).collect();
-        nodes.sort_by_key(|n| std::cmp::Reverse(s.node.id.common_prefix(&n.id)));
-        SavedState {
-            id: s.node.id,
-            nodes: nodes.into_iter().map(|n| n.addr).collect(),
-        }
-    }
-
-    async fn save(&self) -> io::Result<()> {
-        let Some(path) = self.config.state_file.clone() else {
-            return Ok(());
-        };
-        let bytes = self.saved_state().encode();
-        tokio::task::spawn_blocking(move || crate::storage::replace_file(&path, &bytes, 0o600))
-            .await
-            .map_err(io::Error::other)?
-    }
-}
-
-/// The saved state, if the file is there and readable (a bad one is logged and ignored: the
-/// node starts afresh).
-async fn read_state(path: &std::path::Path) -> Option<SavedState> {
-    let owned = path.to_path_buf();
-    let read = tokio::task::spawn_blocking(move || std::fs::read(owned))
-        .await
-        .unwrap_or_else(|e| Err(io::Error::other(e)));
-    let bytes = match read {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
-        Err(e) => {
-            tracing::warn!(path = %path.display(), error = %e, "cannot read the DHT state");
-            return None;
-        }
-    };
-    match SavedState::decode(&bytes) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            tracing::warn!(path = %path.display(), error = %e, "ignoring the DHT state");
-            None
-        }
     }
 }

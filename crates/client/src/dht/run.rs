@@ -31,6 +31,17 @@ pub(super) async fn receive(shared: Arc<Shared>, v6: bool) {
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
+        // Demultiplexed by the first byte: KRPC is a bencoded dictionary; anything else belongs
+        // to whoever shares the socket (uTP), if anyone does.
+        if len > 0
+            && buf[0] != b'd'
+            && let Some(others) = shared.others.get()
+        {
+            if others.try_send((buf[..len].to_vec(), from)).is_err() {
+                shared.state().stats.bad_packets += 1;
+            }
+            continue;
+        }
         let mut ping = Vec::new();
         let answer = {
             let mut s = shared.state();

@@ -234,3 +234,26 @@ async fn dual_stack_nodes_keep_two_tables_and_find_peers_over_both() {
     let found = v4_only.get_peers(ih).await;
     assert_eq!(found.peers, vec!["127.0.0.1:7000".parse::<SocketAddr>().unwrap()]);
 }
+
+/// Packets that are not KRPC go to whoever shares the socket (uTP will); KRPC is still
+/// answered on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn packets_that_are_not_krpc_go_to_the_socket_s_other_user() {
+    let shared = node(Vec::new()).await;
+    let addr = shared.local_addr().unwrap();
+    let mut others = shared.other_packets(4).unwrap();
+    assert!(shared.other_packets(4).is_none(), "taken once");
+    let peer = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    peer.send_to(&[0x41, 0x02, 0x00, 0x01], addr).await.unwrap();
+    let (packet, from) = others.recv().await.unwrap();
+    assert_eq!(
+        (packet.as_slice(), from),
+        (&[0x41u8, 0x02, 0x00, 0x01][..], peer.local_addr().unwrap())
+    );
+    shared.send_other(b"\x21reply", from).await.unwrap();
+    let mut buf = [0u8; 16];
+    let (n, _) = peer.recv_from(&mut buf).await.unwrap();
+    assert_eq!(&buf[..n], b"\x21reply");
+    let asker = node(Vec::new()).await;
+    assert_eq!(asker.ping(addr).await.unwrap(), shared.id());
+}
