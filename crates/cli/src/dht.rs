@@ -24,6 +24,10 @@ pub struct DhtArgs {
     /// A second, IPv6 UDP address (BEP 32), when --listen is IPv4.
     #[arg(long, global = true, value_name = "ADDR")]
     listen6: Option<SocketAddr>,
+    /// Only ask, never answer (BEP 43): for a node that cannot take queries (behind a NAT,
+    /// short-lived).
+    #[arg(long, global = true)]
+    read_only: bool,
     /// A node to start from (repeatable), HOST:PORT.
     #[arg(long, global = true, value_name = "HOST:PORT")]
     bootstrap: Vec<String>,
@@ -91,6 +95,7 @@ pub fn run(args: DhtArgs) -> anyhow::Result<Outcome> {
         let mut config = DhtConfig {
             listen: args.listen,
             listen6: args.listen6,
+            read_only: args.read_only,
             bootstrap,
             ..DhtConfig::default()
         };
