@@ -11,7 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 
-SUITES=(metainfo tracker site client daemon dht)
+SUITES=(metainfo tracker site client daemon dht live)
 
 # create / info / verify against libtorrent, transmission-show/-create and mktorrent
 suite_metainfo() { /usr/bin/python3 "$here/metainfo.py"; }
@@ -30,6 +30,10 @@ suite_daemon() { /usr/bin/python3 "$here/daemon.py"; }
 
 # nexsuj's DHT with libtorrent's on loopback: ping, and get-peers finding a seeder announced in the DHT only
 suite_dht() { /usr/bin/python3 "$here/dht.py"; }
+
+# nexsuj live: an ffmpeg HLS stream watched by chromium viewers sharing segments over WebRTC (P2P share, byte
+# identity, no stalls, a viewer leaving), and WebTorrent clients in chromium meeting through our tracker
+suite_live() { bash "$here/live.sh"; }
 
 selected=("$@")
 [[ ${#selected[@]} -gt 0 ]] || selected=("${SUITES[@]}")

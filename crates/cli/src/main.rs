@@ -10,6 +10,7 @@ mod dht;
 mod download;
 mod info;
 mod layered;
+mod live;
 mod logging;
 mod output;
 mod progress;
@@ -49,6 +50,9 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Run the client as a daemon: seed 004's HTTP API, a web UI, streaming.
     Daemon(daemon::DaemonArgs),
+    /// Run the live P2P streaming tracker (seed 001): tracker, WebRTC signaling, WebTorrent
+    /// tracker, browser SDK.
+    Live(live::LiveArgs),
     /// A DHT node on its own: serve, get-peers, ping (BEP 5).
     Dht(dht::DhtArgs),
     /// Control a running daemon through its API (add, list, info, stop, start, remove, rate).
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Admin(args) => admin::run(args),
         Command::Daemon(args) => daemon::run(args),
+        Command::Live(args) => live::run(args),
         Command::Ctl(args) => ctl::run(args),
         Command::Dht(args) => dht::run(args),
     };

@@ -61,6 +61,8 @@ pub(crate) async fn run<H: Send>(
                 let counters = shared.counters.clone();
                 let mut req = req.map(|b| DeadlineBody::new(b, deadline, counters));
                 req.extensions_mut().insert(ConnectInfo(peer));
+                req.extensions_mut()
+                    .insert(crate::stream::Upgraded(activity.clone()));
                 let answer = shared.app.clone().call(req);
                 async move {
                     let response = answer.await;
@@ -72,7 +74,8 @@ pub(crate) async fn run<H: Send>(
         let conn = http1::Builder::new()
             .keep_alive(true)
             .header_read_timeout(None)
-            .serve_connection(io, service);
+            .serve_connection(io, service)
+            .with_upgrades();
         tokio::pin!(conn);
         tokio::select! {
             done = conn.as_mut() => log_end(done),

@@ -39,4 +39,5 @@ pub use counters::ServerCounters;
 pub use ip_group::{IpGroup, ip_group};
 pub use limits::ServerLimits;
 pub use serve::serve;
+pub use stream::{Upgraded, UpgradedGuard};
 pub use trace::trace_requests;

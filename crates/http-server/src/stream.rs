@@ -43,6 +43,28 @@ impl Activity {
 #[derive(Debug)]
 pub(crate) struct InFlight(Arc<Activity>);
 
+/// A handle on the connection a request came on, in the request's extensions: a handler that
+/// takes the connection over (a WebSocket upgrade) holds [`Upgraded::hold`]'s guard while it
+/// uses it, so that the header and idle timeouts of HTTP do not cut it; the handler then
+/// enforces its own.
+#[derive(Debug, Clone)]
+pub struct Upgraded(pub(crate) Arc<Activity>);
+
+/// Keeps the connection counted as busy while it lives.
+#[derive(Debug)]
+pub struct UpgradedGuard {
+    _held: InFlight,
+}
+
+impl Upgraded {
+    /// Marks the connection busy until the guard is dropped.
+    pub fn hold(&self) -> UpgradedGuard {
+        UpgradedGuard {
+            _held: self.0.begin(),
+        }
+    }
+}
+
 impl Drop for InFlight {
     fn drop(&mut self) {
         if self.0.in_flight.fetch_sub(1, Ordering::Relaxed) == 1 {
