@@ -51,7 +51,8 @@ pids+=($!)
 pids+=($!)
 for _ in $(seq 100); do
     [[ -f $work/hls/stream.m3u8 ]] && grep -q seg00002 "$work/hls/stream.m3u8" 2>/dev/null &&
-        curl -sf "http://127.0.0.1:$live_port/channels" >/dev/null && break
+        /usr/bin/python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$live_port/channels')" \
+            2>/dev/null && break
     sleep 0.2
 done
 

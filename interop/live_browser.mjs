@@ -96,11 +96,14 @@ await runTest(context, async () => {
   }
   check(compared >= 5, `${compared} segments received from peers are byte-identical to the origin's`);
 
-  // What the viewers fetched over HTTP is what the origin served (segments only: playlists are not shared).
+  // What the viewers fetched over HTTP is what the origin served (segments only: playlists are not shared),
+  // read at one moment; a segment on its way may be counted by the origin and not yet by its viewer.
+  const now = await Promise.all(pages.map(state));
   const served = fs.readFileSync(ORIGIN_LOG, 'utf8').split('\n').filter((l) => l.includes('.ts '))
     .reduce((n, l) => n + Number(l.split(' ')[1]), 0);
-  const fetched = five1.reduce((n, s) => n + s.stats.http, 0);
-  check(Math.abs(served - fetched) <= served * 0.02, `origin served ${served} segment bytes; viewers counted ${fetched}`);
+  const fetched = now.reduce((n, s) => n + s.stats.http, 0);
+  check(fetched <= served && served - fetched <= 512 * 1024,
+    `origin served ${served} segment bytes; viewers counted ${fetched}`);
   const total = share(start, await channel());
   console.log(`  whole run: P2P share ${(100 * total.ratio).toFixed(0)} %`);
 
