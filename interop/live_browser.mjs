@@ -37,6 +37,7 @@ const state = (page) => page.evaluate(() => ({
   t: document.querySelector('video').currentTime,
   stalls: window.nexsujStalls,
   stats: Object.assign({}, window.nexsujEngine.stats),
+  why: Object.assign({}, window.nexsujEngine.why),
   peers: [...window.nexsujEngine.peers.values()].filter((p) => p.open).length,
 }));
 
@@ -79,6 +80,7 @@ await runTest(context, async () => {
   const five0 = await channel();
   const five1 = await play(pages, 36000, '5 viewers');
   const five = share(five0, await channel());
+  console.log(`  why segments came over HTTP (urgent / no peer had it / P2P failed): ${five1.map((s) => `${s.why.urgent}/${s.why.nobody}/${s.why.failed}`).join(', ')}`);
   console.log(`  5 viewers: P2P share ${(100 * five.ratio).toFixed(0)} % (${five.p2p} of ${five.p2p + five.source} bytes)`);
   check(five.ratio >= 0.6, `5 viewers: /channels reports a P2P share of ${(100 * five.ratio).toFixed(0)} %, at least 60 %`);
   check(five1.every((s) => s.peers >= 1), `every viewer has peers (${five1.map((s) => s.peers).join(', ')})`);

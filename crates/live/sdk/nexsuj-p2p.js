@@ -207,6 +207,8 @@
         keep: 30,               // segments held for others
       }, opts);
       this.stats = { http: 0, p2p: 0, uploaded: 0, conns: 0, failConns: 0 };
+      // Why segments came over HTTP: needed soon, no peer had them in time, a P2P request failed.
+      this.why = { urgent: 0, nobody: 0, failed: 0 };
       this.reported = { http: 0, p2p: 0, conns: 0, failConns: 0 };
       this.segments = new Map();   // sn -> {url, data, from}
       this.peers = new Map();      // id -> Peer
@@ -325,8 +327,12 @@
             data = await peer.request(sn, false, this.opts.p2pTimeout);
             this.stats.p2p += data.byteLength;
             this.store(sn, url, data, 'p2p');
-          } catch (e) { data = null; }
+          } catch (e) { data = null; this.why.failed += 1; }
+        } else {
+          this.why.nobody += 1;
         }
+      } else {
+        this.why.urgent += 1;
       }
       if (!data) {
         const r = await fetch(url);
