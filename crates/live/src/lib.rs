@@ -141,10 +141,20 @@ pub async fn run(
         app: app.clone(),
     });
     let counters = Arc::new(ServerCounters::default());
+    // An upgraded connection keeps its HTTP connection slot while its WebSocket lives: the
+    // server's caps must leave room for the sockets the live caps allow.
+    let defaults = ServerLimits::default();
+    let limits = ServerLimits {
+        max_connections: defaults.max_connections.max(app.config.max_sockets + 1024),
+        max_connections_per_ip: defaults
+            .max_connections_per_ip
+            .max(app.config.max_sockets_per_ip + 256),
+        ..defaults
+    };
     let served = http_server::serve(
         listener,
         http_server::trace_requests(router(app)),
-        ServerLimits::default(),
+        limits,
         counters,
         shutdown,
     )

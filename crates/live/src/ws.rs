@@ -58,7 +58,12 @@ impl Bucket {
 
 fn upgrade(app: &Arc<App>, ws: WebSocketUpgrade) -> WebSocketUpgrade {
     let max = app.config.max_message_bytes;
-    ws.max_message_size(max).max_frame_size(max)
+    // Small buffers: most messages are a few hundred bytes, and thousands of sockets stay open
+    // (the library's defaults, 128 KiB to read, would cost that much per socket).
+    ws.max_message_size(max)
+        .max_frame_size(max)
+        .read_buffer_size(4096)
+        .write_buffer_size(4096)
 }
 
 /// What a socket does with each text message it receives; `Err` ends the socket.
