@@ -245,12 +245,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         viewers.len()
     );
 
-    // Signaling: pairs of viewers of one channel (i and i + channels), each pair trading an offer and an
-    // answer every second.
-    let pairs = (a.sockets / 2).min(viewers.len().saturating_sub(a.channels));
+    // Signaling: pairs of distinct viewers of one channel (viewer i watches channel i % channels): pair
+    // p takes, in channel p % channels, the viewers of rounds 2r and 2r + 1 (r = p / channels). A peer id
+    // has one socket; a second one would replace the first.
+    let pairs = (a.sockets / 2).min(viewers.len() / 2 / a.channels * a.channels);
+    let member =
+        |p: usize, second: bool| (p % a.channels) + a.channels * (2 * (p / a.channels) + usize::from(second));
     let mut sockets = Vec::new();
     for i in 0..pairs * 2 {
-        let v = &viewers[if i % 2 == 0 { i / 2 } else { i / 2 + a.channels }];
+        let v = &viewers[member(i / 2, i % 2 == 1)];
         let (ws, _) =
             tokio_tungstenite::connect_async(format!("ws://{}/signal?peer_id={}", a.server, v.id)).await?;
         sockets.push(ws);
@@ -266,7 +269,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (Some(mut wa), Some(mut wb)) = (it.next(), it.next()) else {
             break;
         };
-        let idb = viewers[p + a.channels].id.clone();
+        let idb = viewers[member(p, true)].id.clone();
         let seconds = a.seconds;
         // A offers to B once a second, the time of sending inside; B reads whatever comes.
         let sent_count = signals_sent.clone();
