@@ -254,29 +254,17 @@ async fn start_dht(e: &EngineArgs, session: &Session, nodes: &[(String, u16)]) -
     if e.no_dht {
         return None;
     }
-    let tcp = session.listen_addrs().first().copied()?;
-    let config = client::dht::DhtConfig {
-        bootstrap_hosts: if !nodes.is_empty() && e.dht_bootstrap.is_empty() {
-            // The torrent's own `nodes` (BEP 5) stand in for the well-known routers.
-            nodes.iter().map(|(h, p)| format!("{h}:{p}")).collect()
-        } else if e.dht_bootstrap.is_empty() {
-            client::dht::DEFAULT_BOOTSTRAP
-                .iter()
-                .map(ToString::to_string)
-                .collect()
-        } else {
-            e.dht_bootstrap.clone()
-        },
-        ..client::dht::DhtConfig::on_peer_address(tcp)
+    // The torrent's own `nodes` (BEP 5) stand in for the well-known routers.
+    let hosts = if !nodes.is_empty() && e.dht_bootstrap.is_empty() {
+        nodes.iter().map(|(h, p)| format!("{h}:{p}")).collect()
+    } else {
+        e.dht_bootstrap.clone()
     };
-    match client::dht::Dht::start(config).await {
-        Ok(d) => {
-            // Peers learn our DHT port, and we learn theirs (BEP 5 `port`).
-            session.use_dht(d.clone());
-            Some(d)
-        }
+    match client::dht::Dht::start_for(session, hosts, None).await {
+        Ok(d) => Some(d),
         Err(err) => {
-            crate::output::stderr_line(&format!("DHT off: cannot bind UDP port {}: {err}", tcp.port()));
+            let port = session.listen_addrs().first().map_or(0, |a| a.port());
+            crate::output::stderr_line(&format!("DHT off: cannot bind UDP port {port}: {err}"));
             None
         }
     }

@@ -123,6 +123,28 @@ async fn run(
     handler.closed(&app);
 }
 
+/// Takes a socket slot for `from` (or refuses), upgrades, registers the socket's outgoing
+/// queue with `register` and runs the socket with the handler it returns.
+fn accept<H: Handler>(
+    app: Arc<App>,
+    from: SocketAddr,
+    upgraded: Option<axum::Extension<http_server::Upgraded>>,
+    ws: WebSocketUpgrade,
+    register: impl FnOnce(&Arc<App>, mpsc::Sender<String>) -> H + Send + 'static,
+) -> Response {
+    let Some(slot) = app.socket_slot(from.ip()) else {
+        return Refusal(StatusCode::TOO_MANY_REQUESTS, "too many sockets".into()).into_response();
+    };
+    let busy = upgraded.map(|u| u.0.hold());
+    upgrade(&app, ws)
+        .on_upgrade(move |socket| async move {
+            let (tx, rx) = mpsc::channel(QUEUE);
+            let handler = register(&app, tx.clone());
+            run(app.clone(), socket, handler, tx, rx, slot, busy).await;
+        })
+        .into_response()
+}
+
 struct Signal {
     id: LivePeerId,
     serial: u64,
@@ -183,17 +205,10 @@ pub async fn signal(
         )
         .into_response();
     }
-    let Some(slot) = app.socket_slot(from.ip()) else {
-        return Refusal(StatusCode::TOO_MANY_REQUESTS, "too many sockets".into()).into_response();
-    };
-    let busy = upgraded.map(|u| u.0.hold());
-    upgrade(&app, ws)
-        .on_upgrade(move |socket| async move {
-            let (tx, rx) = mpsc::channel(QUEUE);
-            let serial = lock(&app.relay).join(id.clone(), channel, tx.clone());
-            run(app.clone(), socket, Signal { id, serial }, tx, rx, slot, busy).await;
-        })
-        .into_response()
+    accept(app, from, upgraded, ws, move |app, tx| {
+        let serial = lock(&app.relay).join(id.clone(), channel, tx);
+        Signal { id, serial }
+    })
 }
 
 struct Tracker {
@@ -242,16 +257,9 @@ pub async fn webtorrent(
     upgraded: Option<axum::Extension<http_server::Upgraded>>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let Some(slot) = app.socket_slot(from.ip()) else {
-        return Refusal(StatusCode::TOO_MANY_REQUESTS, "too many sockets".into()).into_response();
-    };
-    let busy = upgraded.map(|u| u.0.hold());
-    upgrade(&app, ws)
-        .on_upgrade(move |socket| async move {
-            let (tx, rx) = mpsc::channel(QUEUE);
-            let serial = app.socket_serial();
-            lock(&app.wt_sockets).insert(serial, tx.clone());
-            run(app.clone(), socket, Tracker { serial }, tx, rx, slot, busy).await;
-        })
-        .into_response()
+    accept(app, from, upgraded, ws, |app, tx| {
+        let serial = app.socket_serial();
+        lock(&app.wt_sockets).insert(serial, tx);
+        Tracker { serial }
+    })
 }

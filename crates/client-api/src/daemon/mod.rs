@@ -412,23 +412,9 @@ async fn start_dht(config: &DaemonConfig, session: &Session, state_dir: &Path) -
     if !config.peers.dht {
         return None;
     }
-    let tcp = session.listen_addrs().first().copied()?;
-    let bootstrap_hosts = if config.peers.dht_bootstrap.is_empty() {
-        client::dht::DEFAULT_BOOTSTRAP
-            .iter()
-            .map(ToString::to_string)
-            .collect()
-    } else {
-        config.peers.dht_bootstrap.clone()
-    };
-    let dht_config = client::dht::DhtConfig {
-        bootstrap_hosts,
-        state_file: Some(state_dir.join("dht.state")),
-        ..client::dht::DhtConfig::on_peer_address(tcp)
-    };
-    match client::dht::Dht::start(dht_config).await {
+    let state = Some(state_dir.join("dht.state"));
+    match client::dht::Dht::start_for(session, config.peers.dht_bootstrap.clone(), state).await {
         Ok(dht) => {
-            session.use_dht(dht.clone());
             let joining = dht.clone();
             tokio::spawn(async move {
                 let size = joining.bootstrap().await;
@@ -437,7 +423,8 @@ async fn start_dht(config: &DaemonConfig, session: &Session, state_dir: &Path) -
             Some(dht)
         }
         Err(e) => {
-            tracing::warn!(port = tcp.port(), error = %e, "DHT off: cannot bind its UDP port");
+            let port = session.listen_addrs().first().map_or(0, |a| a.port());
+            tracing::warn!(port, error = %e, "DHT off: cannot bind its UDP port");
             None
         }
     }

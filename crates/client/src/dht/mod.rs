@@ -81,7 +81,6 @@ impl DhtConfig {
                 SocketAddr::from(([0, 0, 0, 0], tcp.port())),
                 Some(SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, tcp.port()))),
             ),
-            IpAddr::V4(ip) if ip.is_unspecified() => (tcp, None),
             _ => (tcp, None),
         };
         Self {
@@ -285,6 +284,35 @@ impl Dht {
         })
     }
 
+    /// A node for `session`'s torrents: on the UDP port peers reach the session on (both
+    /// families on a dual-stack port), joining through `bootstrap_hosts` (the well-known
+    /// routers when empty), its state in `state_file`; the session then tells peers its port
+    /// and pings theirs into the table (BEP 5 `port`).
+    pub async fn start_for(
+        session: &crate::Session,
+        bootstrap_hosts: Vec<String>,
+        state_file: Option<PathBuf>,
+    ) -> io::Result<Self> {
+        let tcp = session
+            .listen_addrs()
+            .first()
+            .copied()
+            .ok_or_else(|| io::Error::other("the session listens nowhere"))?;
+        let bootstrap_hosts = if bootstrap_hosts.is_empty() {
+            DEFAULT_BOOTSTRAP.iter().map(ToString::to_string).collect()
+        } else {
+            bootstrap_hosts
+        };
+        let dht = Self::start(DhtConfig {
+            bootstrap_hosts,
+            state_file,
+            ..DhtConfig::on_peer_address(tcp)
+        })
+        .await?;
+        session.use_dht(dht.clone());
+        Ok(dht)
+    }
+
     /// Where the node listens.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.shared.socket.local_addr()
@@ -302,8 +330,8 @@ impl Dht {
 
     /// Nodes in the routing tables.
     pub fn table_size(&self) -> usize {
-        let s = self.shared.state();
-        s.node.table4.len() + s.node.table6.len()
+        let (v4, v6) = self.table_sizes();
+        v4 + v6
     }
 
     /// Buckets of the IPv4 table.
