@@ -132,13 +132,20 @@ pub async fn stats(
     body: Bytes,
 ) -> Result<axum::Json<Value>, Refusal> {
     let (channel, peer) = channel_and_peer(&params(q)?)?;
+    let report = parse_report(&body)?;
+    lock(&app.swarms).report(&channel, &peer, report, Instant::now())?;
+    Ok(axum::Json(json!({})))
+}
+
+/// A `/stats` body: `{source, p2p, conns, failConns}`, each a number ≥ 0 (missing ones are 0).
+pub fn parse_report(body: &[u8]) -> Result<Report, Refusal> {
     if body.len() > MAX_STATS_BODY {
         return Err(Refusal(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("body over {MAX_STATS_BODY} bytes"),
         ));
     }
-    let v: Value = serde_json::from_slice(&body)
+    let v: Value = serde_json::from_slice(body)
         .map_err(|e| Refusal(StatusCode::BAD_REQUEST, format!("body is not JSON: {e}")))?;
     let field = |name: &str| -> Result<u64, Refusal> {
         match v.get(name) {
@@ -164,14 +171,12 @@ pub async fn stats(
             "body must be a JSON object".into(),
         ));
     }
-    let report = Report {
+    Ok(Report {
         source: field("source")?,
         p2p: field("p2p")?,
         conns: field("conns")?,
         fail_conns: field("failConns")?,
-    };
-    lock(&app.swarms).report(&channel, &peer, report, Instant::now())?;
-    Ok(axum::Json(json!({})))
+    })
 }
 
 /// `GET /channels`: every channel's viewers and P2P ratio.
