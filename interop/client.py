@@ -179,7 +179,8 @@ class Netns:
 class Transmission:
     count = 0
 
-    def __init__(self, data_dir):
+    def __init__(self, data_dir, encryption="-et"):
+        """`encryption`: transmission-daemon's flag, -et (tolerated), -ep (preferred) or -er (required)."""
         Transmission.count += 1
         self.data_dir = data_dir
         self.rpc = 9200 + Transmission.count
@@ -188,7 +189,7 @@ class Transmission:
         os.makedirs(cfg, exist_ok=True)
         os.makedirs(data_dir, exist_ok=True)
         self.proc = spawn(["transmission-daemon", "-f", "-g", cfg, "-w", data_dir, "-p", str(self.rpc),
-                           "-P", str(self.peer_port), "--no-dht", "--no-lpd", "--no-portmap", "--no-utp", "-et",
+                           "-P", str(self.peer_port), "--no-dht", "--no-lpd", "--no-portmap", "--no-utp", encryption,
                            "-a", "127.0.0.1"], f"tr{self.count}.log", NET.name)
         wait_until("transmission's RPC", lambda: self.remote("-l").returncode == 0, 30)
 

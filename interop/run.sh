@@ -11,7 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 
-SUITES=(metainfo tracker site client daemon dht live)
+SUITES=(metainfo tracker site client transports daemon dht live)
 
 # create / info / verify against libtorrent, transmission-show/-create and mktorrent
 suite_metainfo() { /usr/bin/python3 "$here/metainfo.py"; }
@@ -23,6 +23,10 @@ suite_site() { /usr/bin/python3 "$here/site.py" && bash "$here/site_browser.sh";
 # nexsuj download/seed with libtorrent and transmission (network namespace): each way, both at once, a mixed
 # swarm through our tracker, a malicious peer banned, kill -9 and restart, a corrupted piece found by recheck
 suite_client() { /usr/bin/python3 "$here/client.py"; }
+
+# the client's transports: MSE/PE encryption with libtorrent (forced RC4 each way, optional, refused) and with a
+# transmission that requires it (network namespace)
+suite_transports() { /usr/bin/python3 "$here/transports.py"; }
 
 # nexsuj daemon through its HTTP API only: libtorrent and transmission (magnet) peers, rate limits, kill -9 and
 # resume; then chromium drives the web UI and plays a video streamed while it downloads (ffprobe reads it too)

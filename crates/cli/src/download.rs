@@ -80,6 +80,10 @@ pub struct EngineArgs {
     /// Do not use the DHT (private torrents never do, BEP 27).
     #[arg(long)]
     no_dht: bool,
+    /// Peer connection encryption (MSE/PE): disabled, enabled (accept both, try encrypted
+    /// first) or required (RC4 only).
+    #[arg(long, default_value = "enabled", value_name = "POLICY")]
+    encryption: client::Encryption,
     /// Write files in full up front instead of sparse.
     #[arg(long)]
     preallocate: bool,
@@ -104,6 +108,32 @@ struct Summary {
     banned_peers: usize,
     seconds: f64,
     peers: usize,
+    /// The peers connected at the end: how each is reached and whether it is encrypted.
+    connections: Vec<Connection>,
+    /// Every peer connection of the run, by encryption.
+    encryption: EncryptionCounts,
+    /// Connections dropped for their encryption (a failed handshake, a refused policy).
+    encryption_failures: u64,
+}
+
+#[derive(Serialize)]
+struct EncryptionCounts {
+    plaintext: u64,
+    obfuscated: u64,
+    rc4: u64,
+}
+
+#[derive(Serialize)]
+struct Connection {
+    addr: String,
+    client: Option<String>,
+    /// `tcp`.
+    transport: &'static str,
+    /// `plaintext`, `obfuscated` (MSE handshake only) or `rc4`.
+    encryption: &'static str,
+    outgoing: bool,
+    downloaded: u64,
+    uploaded: u64,
 }
 
 /// Runs `nexsuj download`.
@@ -159,6 +189,7 @@ fn run(
             listen_addrs: e.listen.clone(),
             upload_slots: e.upload_slots,
             max_peers_per_torrent: e.max_peers,
+            encryption: e.encryption,
             ..SessionConfig::default()
         };
         if let Some(p) = e.port {
@@ -238,8 +269,9 @@ fn run(
         ));
         let finished = watch(&handle, exit_when_done).await;
         let snap = handle.snapshot();
+        let counters = session.snapshot().counters;
         session.shutdown().await;
-        report(&snap, start.elapsed(), e.json)?;
+        report(&snap, &counters, start.elapsed(), e.json)?;
         Ok(if finished || snap.complete {
             Outcome::Ok
         } else {
@@ -346,7 +378,7 @@ async fn stop_signal() {
     }
 }
 
-fn report(s: &TorrentSnapshot, took: Duration, json: bool) -> Result<()> {
+fn report(s: &TorrentSnapshot, c: &client::SessionCounters, took: Duration, json: bool) -> Result<()> {
     let sum = Summary {
         name: s.name.clone(),
         info_hash: s.info_hash.to_hex(),
@@ -359,6 +391,25 @@ fn report(s: &TorrentSnapshot, took: Duration, json: bool) -> Result<()> {
         banned_peers: s.banned,
         seconds: took.as_secs_f64(),
         peers: s.peers.len(),
+        connections: s
+            .peers
+            .iter()
+            .map(|p| Connection {
+                addr: p.addr.to_string(),
+                client: p.client.clone(),
+                transport: "tcp",
+                encryption: p.encryption,
+                outgoing: p.outgoing,
+                downloaded: p.downloaded,
+                uploaded: p.uploaded,
+            })
+            .collect(),
+        encryption: EncryptionCounts {
+            plaintext: c.peers_plaintext,
+            obfuscated: c.peers_obfuscated,
+            rc4: c.peers_rc4,
+        },
+        encryption_failures: c.encryption_failures,
     };
     if json {
         return crate::output::stdout(&(serde_json::to_string_pretty(&sum)? + "\n"));
@@ -370,7 +421,8 @@ fn report(s: &TorrentSnapshot, took: Duration, json: bool) -> Result<()> {
         "incomplete (resume state saved)"
     };
     let text = format!(
-        "{}: {state}, {} of {}; received {} in {:.1} s ({}/s), sent {}, wasted {}, {} hash failures, {} peers banned\n",
+        "{}: {state}, {} of {}; received {} in {:.1} s ({}/s), sent {}, wasted {}, {} hash failures, {} peers banned; \
+         peer connections: {} rc4, {} obfuscated, {} plaintext\n",
         s.name,
         human(s.total_size - s.left),
         human(s.total_size),
@@ -381,6 +433,9 @@ fn report(s: &TorrentSnapshot, took: Duration, json: bool) -> Result<()> {
         human(s.wasted),
         s.hash_failures,
         s.banned,
+        c.peers_rc4,
+        c.peers_obfuscated,
+        c.peers_plaintext,
     );
     crate::output::stdout(&text)
 }

@@ -70,6 +70,9 @@ settings::section! {
         pub max_peers_per_torrent: usize = 50;
         /// Peers unchoked at a time per torrent.
         pub upload_slots: usize = 4;
+        /// Peer connection encryption (MSE/PE): "disabled", "enabled" (accept both, try
+        /// encrypted first) or "required" (RC4 only).
+        pub encryption: String = "enabled".into();
         /// Session-wide download limit on the first start, KiB/s (0: none). Later the API's
         /// /setglobaldownrate sets it and the daemon remembers it.
         pub global_download_rate: u64 = 0;
@@ -112,17 +115,22 @@ impl DaemonConfig {
             .unwrap_or_else(|| self.storage.state_dir.join("downloads"))
     }
 
-    /// The engine's settings.
-    pub fn session(&self) -> client::SessionConfig {
+    /// The engine's settings; an error names a setting with a value it cannot take.
+    pub fn session(&self) -> Result<client::SessionConfig, crate::RunError> {
         let p = &self.peers;
-        client::SessionConfig {
+        let encryption = p.encryption.parse().map_err(|why| crate::RunError::Setting {
+            key: "peers.encryption",
+            why,
+        })?;
+        Ok(client::SessionConfig {
             listen_addrs: p.peer_addresses.clone(),
             ports: (p.peer_port, p.peer_port_last),
             max_connections: p.max_connections,
             max_peers_per_torrent: p.max_peers_per_torrent,
             upload_slots: p.upload_slots,
+            encryption,
             ..client::SessionConfig::default()
-        }
+        })
     }
 }
 

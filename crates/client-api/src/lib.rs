@@ -80,6 +80,14 @@ pub enum RunError {
     /// The HTTP server failed.
     #[error("serving the API")]
     Serve(#[source] std::io::Error),
+    /// A setting has a value it cannot take.
+    #[error("setting {key}: {why}")]
+    Setting {
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        why: String,
+    },
 }
 
 /// What a caller of [`run`] learns once the daemon listens.

@@ -112,6 +112,8 @@ pub struct PeerJson {
     pub relevence: f64,
     /// Ours: its client, from the extension handshake.
     pub client: Option<String>,
+    /// Ours: `plaintext`, `obfuscated` (MSE handshake only) or `rc4`.
+    pub encryption: &'static str,
 }
 
 /// One file.
@@ -244,5 +246,6 @@ fn peer(p: &client::PeerSnapshot, num_pieces: usize) -> PeerJson {
         connected: p.connected,
         relevence: p.relevance,
         client: p.client.clone(),
+        encryption: p.encryption,
     }
 }

@@ -55,6 +55,53 @@ pub struct SessionConfig {
     /// Simulated free space for the torrents' writes, shared by them as a disk is (tests and
     /// drills of the disk-full handling); `None`, the default, writes as usual.
     pub disk_faults: Option<DiskFaults>,
+    /// Message stream encryption (MSE/PE) of peer connections.
+    pub encryption: Encryption,
+}
+
+/// Whether peer connections are encrypted (MSE/PE, as libtorrent and transmission speak it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encryption {
+    /// Plaintext only: encrypted peers are refused.
+    Disabled,
+    /// Both accepted; outgoing connections try encryption first (RC4 or plaintext, as the
+    /// peer picks) and plaintext once more if the peer refuses it. libtorrent's default.
+    #[default]
+    Enabled,
+    /// RC4 only: plaintext peers, and encrypted ones that pick plaintext, are refused.
+    Required,
+}
+
+impl Encryption {
+    /// The name used in flags and config files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::Enabled => "enabled",
+            Self::Required => "required",
+        }
+    }
+}
+
+impl std::str::FromStr for Encryption {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "disabled" => Ok(Self::Disabled),
+            "enabled" => Ok(Self::Enabled),
+            "required" => Ok(Self::Required),
+            _ => Err(format!(
+                "encryption must be disabled, enabled or required, not {s:?}"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Encryption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Default for SessionConfig {
@@ -75,6 +122,7 @@ impl Default for SessionConfig {
             piece_memory: 32 << 20,
             file_pool_size: 256,
             disk_faults: None,
+            encryption: Encryption::Enabled,
         }
     }
 }

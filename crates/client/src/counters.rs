@@ -12,6 +12,10 @@ pub(crate) struct Counters {
     pub metadata_rejected: AtomicU64,
     pub send_queue_overflows: AtomicU64,
     pub known_peers_dropped: AtomicU64,
+    pub peers_plaintext: AtomicU64,
+    pub peers_obfuscated: AtomicU64,
+    pub peers_rc4: AtomicU64,
+    pub encryption_failures: AtomicU64,
 }
 
 impl Counters {
@@ -31,6 +35,10 @@ impl Counters {
             metadata_rejected: get(&self.metadata_rejected),
             send_queue_overflows: get(&self.send_queue_overflows),
             known_peers_dropped: get(&self.known_peers_dropped),
+            peers_plaintext: get(&self.peers_plaintext),
+            peers_obfuscated: get(&self.peers_obfuscated),
+            peers_rc4: get(&self.peers_rc4),
+            encryption_failures: get(&self.encryption_failures),
         }
     }
 }
@@ -55,4 +63,13 @@ pub struct SessionCounters {
     pub send_queue_overflows: u64,
     /// Addresses dropped from known-peer lists at `max_known_peers`.
     pub known_peers_dropped: u64,
+    /// Peer connections established in plaintext.
+    pub peers_plaintext: u64,
+    /// Peer connections established with an MSE handshake and a plaintext stream.
+    pub peers_obfuscated: u64,
+    /// Peer connections established with RC4 both ways.
+    pub peers_rc4: u64,
+    /// Connections dropped for their encryption: a failed MSE handshake, or a peer the
+    /// policy refuses (plaintext under `required`, encrypted under `disabled`).
+    pub encryption_failures: u64,
 }

@@ -172,6 +172,42 @@ pub enum ConnectError {
     /// The peer answered for another torrent.
     #[error("another torrent")]
     OtherTorrent,
+    /// The encryption handshake failed.
+    #[error("encryption handshake")]
+    Encryption(#[source] EncryptionError),
+}
+
+/// Why an MSE/PE handshake failed, or a connection was refused for its encryption.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncryptionError {
+    /// The peer broke the protocol, or we share no method with it.
+    #[error(transparent)]
+    Protocol(#[from] mse::MseError),
+    /// Reading failed.
+    #[error("read failed")]
+    Read(#[source] io::Error),
+    /// Writing failed.
+    #[error("write failed")]
+    Write(#[source] io::Error),
+    /// The peer closed the connection (as a plaintext-only peer does).
+    #[error("closed by the peer")]
+    Closed,
+    /// The handshake took too long.
+    #[error("timed out")]
+    Timeout,
+    /// The peer answered our key with a plaintext BitTorrent handshake.
+    #[error("the peer speaks plaintext only")]
+    PlaintextPeer,
+    /// A plaintext peer, and encryption is required.
+    #[error("plaintext refused: encryption is required")]
+    PlaintextRefused,
+    /// An encrypted peer, and encryption is disabled.
+    #[error("encrypted connection refused: encryption is disabled")]
+    EncryptedRefused,
+    /// The BitTorrent handshake inside names another torrent than the encryption did.
+    #[error("the handshake names another torrent than the encryption handshake")]
+    WrongTorrent,
 }
 
 impl ConnectError {

@@ -41,7 +41,7 @@ pub mod storage;
 mod torrent;
 pub mod tracker;
 
-pub use config::{AddOptions, SessionConfig, Timing};
+pub use config::{AddOptions, Encryption, SessionConfig, Timing};
 pub use counters::SessionCounters;
 pub use error::{ClientError, MetadataError, TrackerError};
 pub use session::Session;

@@ -144,10 +144,10 @@ async fn fetch_in_span(
         tokio::select! {
             next = addrs.recv(), if more_coming && fetches.len() < PARALLEL => match next {
                 Some(addr) if asked.insert(addr) => {
-                    let (peer_id, bind) = (session.peer_id, session.bind);
+                    let (peer_id, bind, policy) = (session.peer_id, session.bind, session.config.encryption);
                     let span = crate::peer::span(&tracing::Span::current(), addr, "out");
                     fetches.spawn(async move {
-                        (addr, ask_peer(addr, info_hash, peer_id, bind).await)
+                        (addr, ask_peer(addr, info_hash, peer_id, bind, policy).await)
                     }.instrument(span));
                 }
                 Some(_) => {}
@@ -186,10 +186,11 @@ async fn ask_peer(
     info_hash: InfoHash,
     peer_id: PeerId,
     bind: Option<std::net::IpAddr>,
+    policy: crate::Encryption,
 ) -> Result<Vec<u8>, FetchError> {
     let mut attempt = 1;
     loop {
-        let got = tokio::time::timeout(PER_PEER, from_peer(addr, info_hash, peer_id, bind))
+        let got = tokio::time::timeout(PER_PEER, from_peer(addr, info_hash, peer_id, bind, policy))
             .await
             .unwrap_or(Err(FetchError::Timeout));
         match got {
@@ -209,8 +210,9 @@ async fn from_peer(
     info_hash: InfoHash,
     peer_id: PeerId,
     bind: Option<std::net::IpAddr>,
+    policy: crate::Encryption,
 ) -> Result<Vec<u8>, FetchError> {
-    let (mut s, theirs) = crate::peer::open(addr, bind, &handshake_for(info_hash, peer_id)).await?;
+    let (mut s, theirs) = crate::peer::open(addr, bind, &handshake_for(info_hash, peer_id), policy).await?;
     if !theirs.reserved.extension_protocol() {
         return Err(FetchError::NoExtensionProtocol);
     }
@@ -227,7 +229,8 @@ async fn from_peer(
     }
     .write(&mut frame);
     let write_failed = |e| FetchError::Frames(FrameError::Write(e));
-    s.write_all(&frame).await.map_err(write_failed)?;
+    s.wr.write_all(&frame).await.map_err(write_failed)?;
+    s.wr.flush().await.map_err(write_failed)?;
 
     let mut fetch: Option<Fetch> = None;
     let mut frames = FrameReader::new(64 * 1024, Limits::default());
@@ -239,9 +242,10 @@ async fn from_peer(
             }
         }
         if !out.is_empty() {
-            s.write_all(&out).await.map_err(write_failed)?;
+            s.wr.write_all(&out).await.map_err(write_failed)?;
+            s.wr.flush().await.map_err(write_failed)?;
         }
-        frames.read_from(&mut s, usize::MAX).await?;
+        frames.read_from(&mut s.rd, usize::MAX).await?;
     }
 }
 

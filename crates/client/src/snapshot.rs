@@ -128,6 +128,8 @@ pub struct PeerSnapshot {
     pub snubbed: bool,
     /// We connected to it (not it to us).
     pub outgoing: bool,
+    /// `plaintext`, `obfuscated` (MSE handshake, plaintext after) or `rc4`.
+    pub encryption: &'static str,
     /// Bytes queued for it and not yet sent, and the most there ever were: both stay under
     /// `SessionConfig::max_send_queue`.
     pub send_queue: u64,

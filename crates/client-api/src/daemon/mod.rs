@@ -68,7 +68,7 @@ impl Daemon {
             path: store.dir().to_path_buf(),
             source: e,
         })?;
-        let session = Session::new(config.session()).await?;
+        let session = Session::new(config.session()?).await?;
         let dht = start_dht(config, &session, store.dir()).await;
         let first_start = saved.is_none();
         let saved = saved.unwrap_or(Saved {

@@ -92,6 +92,19 @@ pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
         "Peers disconnected for not reading what we sent.",
         c.send_queue_overflows,
     );
+    let mut f = out.family(
+        "nexsuj_daemon_peer_connections_total",
+        "Peer connections established, by encryption (plaintext, obfuscated: MSE handshake only, rc4).",
+        Kind::Counter,
+    );
+    f.sample(&[("encryption", "plaintext")], c.peers_plaintext);
+    f.sample(&[("encryption", "obfuscated")], c.peers_obfuscated);
+    f.sample(&[("encryption", "rc4")], c.peers_rc4);
+    out.counter(
+        "nexsuj_daemon_encryption_failures_total",
+        "Peer connections dropped for their encryption: a failed MSE handshake or a refused policy.",
+        c.encryption_failures,
+    );
     app.counters.write_prometheus("nexsuj_daemon_http", &mut out);
     ([(header::CONTENT_TYPE, CONTENT_TYPE)], out.finish())
 }

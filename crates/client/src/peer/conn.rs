@@ -8,8 +8,6 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 use wire::extended::{ExtendedHandshake, UT_METADATA, UT_PEX};
@@ -64,7 +62,7 @@ pub(super) struct Conn {
 /// Registers the peer, runs it and cleans up.
 pub(super) async fn run(
     t: Arc<TorrentShared>,
-    stream: TcpStream,
+    stream: super::transport::Transport,
     addr: SocketAddr,
     theirs: Handshake,
     outgoing: bool,
@@ -72,7 +70,7 @@ pub(super) async fn run(
     if theirs.peer_id == t.session.peer_id {
         return;
     }
-    let _ = stream.set_nodelay(true);
+    let super::transport::Transport { rd, wr, crypto } = stream;
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let stats = Arc::new(PeerStats::default());
     let key = {
@@ -99,6 +97,7 @@ pub(super) async fn run(
                 am_choking: true,
                 peer_interested: false,
                 outgoing,
+                crypto,
                 listen_port: outgoing.then_some(addr.port()),
                 pex_id: None,
                 pex_sent: HashSet::new(),
@@ -107,8 +106,13 @@ pub(super) async fn run(
         );
         key
     };
+    let counters = &t.session.counters;
+    crate::counters::Counters::bump(match crypto {
+        super::transport::Crypto::Plaintext => &counters.peers_plaintext,
+        super::transport::Crypto::Obfuscated => &counters.peers_obfuscated,
+        super::transport::Crypto::Rc4 => &counters.peers_rc4,
+    });
     t.event(Event::PeerJoined);
-    let (rd, wr) = stream.into_split();
     let (out, out_rx) = queue::channel(stats.clone());
     let pending: Pending = Arc::new(Mutex::new(HashSet::new()));
     let writer =
@@ -225,7 +229,7 @@ impl Conn {
 
     async fn run(
         &mut self,
-        mut rd: OwnedReadHalf,
+        mut rd: super::transport::PeerReader,
         mut cmds: mpsc::UnboundedReceiver<PeerCmd>,
     ) -> Result<(), Closed> {
         let mut input = FrameReader::new(256 * 1024, self.limits);

@@ -96,10 +96,13 @@ pub(crate) async fn listen(listener: TcpListener, shared: Arc<SessionShared>) {
     accept_loop(listener, backoff, on_error, on_conn).await;
 }
 
-/// Reads the handshake of an accepted connection and runs it for its torrent.
-async fn incoming(shared: Arc<SessionShared>, mut stream: TcpStream, addr: SocketAddr, slot: Slot) {
-    let hs = match super::read_handshake(&mut stream).await {
-        Ok(hs) => hs,
+/// Reads the handshake of an accepted connection (encrypted or not, as the session's policy
+/// allows) and runs it for its torrent.
+async fn incoming(shared: Arc<SessionShared>, stream: TcpStream, addr: SocketAddr, slot: Slot) {
+    let lookup = |h: &[u8; 20]| shared.torrents().keys().find(|ih| mse::req2(ih) == *h).copied();
+    let policy = shared.config.encryption;
+    let (transport, hs) = match super::accept_handshake(stream, policy, lookup, &shared.counters).await {
+        Ok(x) => x,
         Err(e) => {
             tracing::debug!(error = %crate::error::chain(&e), "incoming connection without a valid handshake");
             return;
@@ -108,7 +111,7 @@ async fn incoming(shared: Arc<SessionShared>, mut stream: TcpStream, addr: Socke
     tracing::Span::current().record("info_hash", tracing::field::display(hs.info_hash));
     let torrent = shared.torrents().get(&hs.info_hash).cloned();
     match torrent {
-        Some(t) => super::accept(t, stream, addr, hs, slot).await,
+        Some(t) => super::accept(t, transport, addr, hs, slot).await,
         None => tracing::debug!("incoming connection for an unknown torrent"),
     }
 }

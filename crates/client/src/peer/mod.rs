@@ -4,6 +4,7 @@
 mod closed;
 mod command;
 mod conn;
+mod encrypt;
 mod flags;
 pub(crate) mod frames;
 pub(crate) mod incoming;
@@ -11,20 +12,22 @@ pub(crate) mod known;
 mod queue;
 mod send;
 mod transfer;
+pub(crate) mod transport;
 mod writer;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tracing::Instrument;
 use wire::{Handshake, Parsed, Reserved};
 
-use crate::error::{ConnectError, HandshakeError, chain};
+use crate::config::Encryption;
+use crate::error::{ConnectError, EncryptionError, HandshakeError, chain};
 use crate::session::Slot;
 use crate::torrent::{Event, TorrentShared};
+use transport::Transport;
 
 pub(crate) use conn::UT_METADATA_ID;
 pub(crate) use flags::PeerFlags;
@@ -33,7 +36,9 @@ pub(crate) use flags::PeerFlags;
 pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads a handshake from a fresh connection.
-pub(crate) async fn read_handshake(stream: &mut TcpStream) -> Result<Handshake, HandshakeError> {
+pub(crate) async fn read_handshake<R: AsyncRead + Unpin>(
+    stream: &mut R,
+) -> Result<Handshake, HandshakeError> {
     let mut buf = [0u8; wire::HANDSHAKE_LEN];
     let mut filled = 0;
     let work = async {
@@ -76,23 +81,109 @@ fn our_handshake(t: &TorrentShared) -> Handshake {
     hs
 }
 
-/// Connects to `addr` (from `bind`) and exchanges handshakes; fails, saying why, unless the
-/// peer answers for the same torrent.
+/// Connects to `addr` (from `bind`) and exchanges handshakes, encrypted as `policy` says
+/// (under `Enabled`, a peer that fails the encryption handshake is tried once more in
+/// plaintext); fails, saying why, unless the peer answers for the same torrent.
 pub(crate) async fn open(
     addr: SocketAddr,
     bind: Option<IpAddr>,
     ours: &Handshake,
-) -> Result<(TcpStream, Handshake), ConnectError> {
-    let mut s = tokio::time::timeout(HANDSHAKE_TIMEOUT, crate::net::connect(addr, bind))
+    policy: Encryption,
+) -> Result<(Transport, Handshake), ConnectError> {
+    if let Some(provide) = encrypt::offer(policy) {
+        let mut s = tcp(addr, bind).await?;
+        match encrypt::initiate(&mut s, ours, provide).await {
+            Ok(done) => {
+                let mut t = Transport::encrypted(s, done);
+                // Our handshake went as the initial payload; theirs comes encrypted.
+                let theirs = read_handshake(&mut t.rd).await.map_err(ConnectError::Handshake)?;
+                return check(t, theirs, ours);
+            }
+            Err(e) if policy == Encryption::Required => return Err(ConnectError::Encryption(e)),
+            Err(e) => tracing::debug!(error = %chain(&e), "encryption refused; trying plaintext"),
+        }
+    }
+    let s = tcp(addr, bind).await?;
+    let mut t = Transport::plain(s, Vec::new());
+    t.wr.write_all(&ours.to_bytes())
+        .await
+        .map_err(ConnectError::Write)?;
+    let theirs = read_handshake(&mut t.rd).await.map_err(ConnectError::Handshake)?;
+    check(t, theirs, ours)
+}
+
+async fn tcp(addr: SocketAddr, bind: Option<IpAddr>) -> Result<tokio::net::TcpStream, ConnectError> {
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, crate::net::connect(addr, bind))
         .await
         .map_err(|_| ConnectError::Timeout)?
-        .map_err(ConnectError::Connect)?;
-    s.write_all(&ours.to_bytes()).await.map_err(ConnectError::Write)?;
-    let theirs = read_handshake(&mut s).await.map_err(ConnectError::Handshake)?;
+        .map_err(ConnectError::Connect)
+}
+
+fn check(t: Transport, theirs: Handshake, ours: &Handshake) -> Result<(Transport, Handshake), ConnectError> {
     if theirs.info_hash != ours.info_hash {
         return Err(ConnectError::OtherTorrent);
     }
-    Ok((s, theirs))
+    Ok((t, theirs))
+}
+
+/// Tells an accepted connection's plaintext handshake from an encrypted one, runs the
+/// encryption handshake if `policy` allows it (finding the torrent with `lookup`), and
+/// reads the peer's BitTorrent handshake.
+pub(crate) async fn accept_handshake(
+    mut stream: tokio::net::TcpStream,
+    policy: Encryption,
+    lookup: impl Fn(&[u8; 20]) -> Option<ids::InfoHash>,
+    counters: &crate::counters::Counters,
+) -> Result<(Transport, Handshake), EncryptionErrorOr> {
+    let got = accept_in(&mut stream, policy, lookup).await;
+    if let Err(EncryptionErrorOr::Encryption(_)) = &got {
+        // Counted before the socket closes, so whoever sees it closed sees the count.
+        crate::counters::Counters::bump(&counters.encryption_failures);
+    }
+    let mut t = match got? {
+        Ok(done) => {
+            let skey = done.skey;
+            let mut t = Transport::encrypted(stream, done);
+            let hs = read_handshake(&mut t.rd).await?;
+            if hs.info_hash != skey {
+                return Err(EncryptionError::WrongTorrent.into());
+            }
+            return Ok((t, hs));
+        }
+        Err(first) => Transport::plain(stream, first),
+    };
+    let hs = read_handshake(&mut t.rd).await?;
+    Ok((t, hs))
+}
+
+/// The encryption part of [`accept_handshake`]: the finished MSE handshake, or the
+/// plaintext connection's first bytes.
+async fn accept_in(
+    stream: &mut tokio::net::TcpStream,
+    policy: Encryption,
+    lookup: impl Fn(&[u8; 20]) -> Option<ids::InfoHash>,
+) -> Result<Result<mse::Established, Vec<u8>>, EncryptionErrorOr> {
+    let (plain, first) = encrypt::sniff(stream).await?;
+    if plain {
+        if policy == Encryption::Required {
+            return Err(EncryptionError::PlaintextRefused.into());
+        }
+        return Ok(Err(first));
+    }
+    let allowed = encrypt::allowed(policy).ok_or(EncryptionError::EncryptedRefused)?;
+    let done = encrypt::respond(stream, &first, allowed, lookup).await?;
+    Ok(Ok(done))
+}
+
+/// Why an accepted connection was dropped before its handshake.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum EncryptionErrorOr {
+    /// The encryption handshake, or the policy.
+    #[error("encryption")]
+    Encryption(#[from] EncryptionError),
+    /// The BitTorrent handshake.
+    #[error("handshake")]
+    Handshake(#[from] HandshakeError),
 }
 
 /// The span of one peer connection (`direction` "in" or "out").
@@ -107,14 +198,25 @@ pub(crate) async fn connect(t: Arc<TorrentShared>, addr: SocketAddr, slot: Slot)
 }
 
 async fn connect_in_span(t: Arc<TorrentShared>, addr: SocketAddr, _slot: Slot) {
-    let result = open(addr, t.session.bind, &our_handshake(&t)).await;
+    let result = open(
+        addr,
+        t.session.bind,
+        &our_handshake(&t),
+        t.session.config.encryption,
+    )
+    .await;
     {
         let mut s = t.lock();
         s.connecting = s.connecting.saturating_sub(1);
     }
     match result {
         Ok((stream, theirs)) => conn::run(t.clone(), stream, addr, theirs, true).await,
-        Err(e) => tracing::debug!(error = %chain(&e), "connection or handshake failed"),
+        Err(e) => {
+            if matches!(e, ConnectError::Encryption(_)) {
+                crate::counters::Counters::bump(&t.session.counters.encryption_failures);
+            }
+            tracing::debug!(error = %chain(&e), "connection or handshake failed");
+        }
     }
     t.event(Event::PeerGone { addr });
 }
@@ -123,12 +225,16 @@ async fn connect_in_span(t: Arc<TorrentShared>, addr: SocketAddr, _slot: Slot) {
 /// its `slot` until it ends.
 pub(crate) async fn accept(
     t: Arc<TorrentShared>,
-    mut stream: TcpStream,
+    mut stream: Transport,
     addr: SocketAddr,
     theirs: Handshake,
     _slot: Slot,
 ) {
-    match stream.write_all(&our_handshake(&t).to_bytes()).await {
+    let sent = async {
+        stream.wr.write_all(&our_handshake(&t).to_bytes()).await?;
+        stream.wr.flush().await
+    };
+    match sent.await {
         Ok(()) => conn::run(t.clone(), stream, addr, theirs, false).await,
         Err(e) => tracing::debug!(error = %e, "sending our handshake failed"),
     }

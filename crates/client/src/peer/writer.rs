@@ -8,7 +8,6 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncWriteExt, BufWriter};
-use tokio::net::tcp::OwnedWriteHalf;
 use wire::BlockRequest;
 
 use super::queue::{Out, Receiver};
@@ -23,7 +22,7 @@ const READ_BATCH: usize = 256 * 1024;
 
 pub(super) async fn run(
     t: Arc<TorrentShared>,
-    half: OwnedWriteHalf,
+    half: super::transport::PeerWriter,
     mut rx: Receiver,
     pending: Pending,
     stats: Arc<PeerStats>,
@@ -75,7 +74,7 @@ pub(super) async fn run(
 /// Reads and sends the blocks still pending; false when the connection is gone.
 async fn serve(
     t: &Arc<TorrentShared>,
-    w: &mut BufWriter<OwnedWriteHalf>,
+    w: &mut BufWriter<super::transport::PeerWriter>,
     pending: &Pending,
     stats: &PeerStats,
     mut blocks: Vec<BlockRequest>,

@@ -146,6 +146,7 @@ impl TorrentHandle {
                     peer_interested: p.peer_interested,
                     snubbed: p.stats.flags.snubbed(),
                     outgoing: p.outgoing,
+                    encryption: p.crypto.as_str(),
                     send_queue: p.stats.send_queue.load(Ordering::Relaxed),
                     send_queue_peak: p.stats.send_queue_peak.load(Ordering::Relaxed),
                 }

@@ -97,6 +97,8 @@ pub(crate) struct PeerEntry {
     pub am_choking: bool,
     pub peer_interested: bool,
     pub outgoing: bool,
+    /// Plaintext, obfuscated or RC4.
+    pub crypto: crate::peer::transport::Crypto,
     /// The port it listens on (its address for outgoing connections, else BEP 10 `p`).
     pub listen_port: Option<u16>,
     /// Its id for ut_pex messages, when it supports them.

@@ -68,9 +68,19 @@ async fn junk_does_not_stop_answers() {
         flood.send_to(junk, addr).await.unwrap();
     }
     let asker = node(Vec::new()).await;
+    // The flood can overflow the kernel's receive queue while other tests load the machine,
+    // and a packet dropped there never reaches us: a second try, as any client makes, must
+    // get through.
+    let mut answered = None;
+    for _ in 0..3 {
+        if let Ok(id) = asker.ping(addr).await {
+            answered = Some(id);
+            break;
+        }
+    }
     assert_eq!(
-        asker.ping(addr).await.unwrap(),
-        target.id(),
+        answered,
+        Some(target.id()),
         "well-formed queries from others are answered"
     );
     let stats = target.stats();

@@ -9,6 +9,7 @@ mod common;
 mod connect;
 mod dht;
 mod disk_full;
+mod encryption;
 mod faults;
 mod listen;
 mod logs;

@@ -87,25 +87,13 @@ async fn a_leecher_connects_to_peers_named_by_pex() {
     let gossip = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let gossip_addr = gossip.local_addr().unwrap();
     let seed_addr = listen(&seed_session);
+    // Plaintext only, as a real peer it accepts every connection: the leecher's first one
+    // tries encryption, gets this handshake back and comes again in plaintext.
     tokio::spawn(async move {
-        let (mut s, _) = gossip.accept().await.unwrap();
-        greet(&mut s, ih, 3, gossip_addr.port()).await;
-        let mut payload = Vec::new();
-        Pex {
-            added: vec![(seed_addr, wire::pex::FLAG_SEED)],
-            dropped: vec![],
+        loop {
+            let (s, _) = gossip.accept().await.unwrap();
+            tokio::spawn(gossip_once(s, ih, gossip_addr.port(), seed_addr));
         }
-        .write(&mut payload);
-        // nexsuj receives ut_pex as extended id 1 (its handshake says so).
-        let mut out = Vec::new();
-        Message::Extended {
-            id: 1,
-            payload: &payload,
-        }
-        .write(&mut out);
-        s.write_all(&out).await.unwrap();
-        let mut sink = [0u8; 4096];
-        while s.read(&mut sink).await.unwrap_or(0) > 0 {}
     });
     let dst = TempDir::new("pex-dst");
     let s = session().await;
@@ -117,6 +105,27 @@ async fn a_leecher_connects_to_peers_named_by_pex() {
     same_content(src.path(), dst.path());
     s.shutdown().await;
     seed_session.shutdown().await;
+}
+
+/// The gossiping peer's side of one connection: greets, names the seeder, reads until closed.
+async fn gossip_once(mut s: TcpStream, ih: ids::InfoHash, port: u16, seed_addr: SocketAddr) {
+    greet(&mut s, ih, 3, port).await;
+    let mut payload = Vec::new();
+    Pex {
+        added: vec![(seed_addr, wire::pex::FLAG_SEED)],
+        dropped: vec![],
+    }
+    .write(&mut payload);
+    // nexsuj receives ut_pex as extended id 1 (its handshake says so).
+    let mut out = Vec::new();
+    Message::Extended {
+        id: 1,
+        payload: &payload,
+    }
+    .write(&mut out);
+    let _ = s.write_all(&out).await;
+    let mut sink = [0u8; 4096];
+    while s.read(&mut sink).await.unwrap_or(0) > 0 {}
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
