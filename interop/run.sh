@@ -25,8 +25,9 @@ suite_site() { /usr/bin/python3 "$here/site.py" && bash "$here/site_browser.sh";
 suite_client() { /usr/bin/python3 "$here/client.py"; }
 
 # the client's transports: MSE/PE encryption with libtorrent (forced RC4 each way, optional, refused) and with a
-# transmission that requires it (network namespace)
-suite_transports() { /usr/bin/python3 "$here/transports.py"; }
+# transmission that requires it (network namespace); HTTPS trackers: nexsuj serve behind nginx (TLS, a test CA),
+# announced to by nexsuj seed, nexsuj download and libtorrent
+suite_transports() { /usr/bin/python3 "$here/transports.py" && /usr/bin/python3 "$here/https_tracker.py"; }
 
 # nexsuj daemon through its HTTP API only: libtorrent and transmission (magnet) peers, rate limits, kill -9 and
 # resume; then chromium drives the web UI and plays a video streamed while it downloads (ffprobe reads it too)

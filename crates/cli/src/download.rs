@@ -84,6 +84,9 @@ pub struct EngineArgs {
     /// first) or required (RC4 only).
     #[arg(long, default_value = "enabled", value_name = "POLICY")]
     encryption: client::Encryption,
+    /// A PEM file of CA certificates to trust for HTTPS trackers, besides the usual roots.
+    #[arg(long, value_name = "FILE")]
+    tracker_ca: Option<PathBuf>,
     /// Write files in full up front instead of sparse.
     #[arg(long)]
     preallocate: bool,
@@ -190,6 +193,7 @@ fn run(
             upload_slots: e.upload_slots,
             max_peers_per_torrent: e.max_peers,
             encryption: e.encryption,
+            tracker_ca: e.tracker_ca.clone(),
             ..SessionConfig::default()
         };
         if let Some(p) = e.port {

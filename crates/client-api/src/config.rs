@@ -73,6 +73,8 @@ settings::section! {
         /// Peer connection encryption (MSE/PE): "disabled", "enabled" (accept both, try
         /// encrypted first) or "required" (RC4 only).
         pub encryption: String = "enabled".into();
+        /// A PEM file of CA certificates to trust for HTTPS trackers, besides the usual roots.
+        pub tracker_ca: Option<PathBuf> = None, example "/etc/nexsuj/tracker-ca.pem";
         /// Session-wide download limit on the first start, KiB/s (0: none). Later the API's
         /// /setglobaldownrate sets it and the daemon remembers it.
         pub global_download_rate: u64 = 0;
@@ -129,6 +131,7 @@ impl DaemonConfig {
             max_peers_per_torrent: p.max_peers_per_torrent,
             upload_slots: p.upload_slots,
             encryption,
+            tracker_ca: p.tracker_ca.clone(),
             ..client::SessionConfig::default()
         })
     }

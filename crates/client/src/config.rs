@@ -57,6 +57,9 @@ pub struct SessionConfig {
     pub disk_faults: Option<DiskFaults>,
     /// Message stream encryption (MSE/PE) of peer connections.
     pub encryption: Encryption,
+    /// A PEM file of certificates HTTPS trackers may be signed by, besides the Mozilla roots
+    /// (a private deployment's own CA, a test's).
+    pub tracker_ca: Option<PathBuf>,
 }
 
 /// Whether peer connections are encrypted (MSE/PE, as libtorrent and transmission speak it).
@@ -123,6 +126,7 @@ impl Default for SessionConfig {
             file_pool_size: 256,
             disk_faults: None,
             encryption: Encryption::Enabled,
+            tracker_ca: None,
         }
     }
 }

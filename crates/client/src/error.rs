@@ -53,6 +53,9 @@ pub enum ClientError {
     /// The session is shutting down.
     #[error("the session is shut down")]
     Closed,
+    /// The trackers' TLS settings cannot be used (the extra CA file, say).
+    #[error("tracker TLS settings")]
+    TrackerTls(#[source] TrackerError),
 }
 
 impl From<MetadataError> for ClientError {
@@ -282,6 +285,23 @@ pub enum TrackerError {
     /// An HTTP status other than 200, without a bencoded body.
     #[error("network error: HTTP {0}")]
     HttpStatus(u16),
+    /// The TLS handshake with an HTTPS tracker failed (its certificate, say).
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The extra CA file cannot be used.
+    #[error("CA file {}: {why}", path.display())]
+    Ca {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        why: String,
+    },
+    /// More than three redirects.
+    #[error("too many redirects")]
+    TooManyRedirects,
+    /// A redirect to another scheme (HTTPS to HTTP would reveal the passkey) or no URL.
+    #[error("refused redirect to {0}")]
+    BadRedirect(String),
     /// No answer in time.
     #[error("timed out")]
     Timeout,

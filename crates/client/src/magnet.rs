@@ -108,7 +108,7 @@ fn peer_sources(
         };
         tokio::spawn(
             async move {
-                match crate::tracker::announce(&url, &req, via).await {
+                match crate::tracker::announce(&url, &req, &via).await {
                     Ok(resp) => {
                         for p in &resp.peers {
                             let _ = found.send(p.addr);

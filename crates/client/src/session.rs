@@ -39,6 +39,8 @@ pub(crate) struct SessionShared {
     pub files: Arc<crate::storage::FilePool>,
     /// Refusals, drops and errors, for the snapshot.
     pub counters: Counters,
+    /// TLS settings and kept connections of HTTP(S) trackers.
+    pub http: crate::tracker::HttpClient,
     /// One permit per connection the session may hold (`max_connections`).
     slots: Arc<Semaphore>,
     /// Our address as peers see it (their BEP 10 `yourip`), for BEP 40 priorities.
@@ -81,6 +83,7 @@ impl SessionShared {
         crate::tracker::Via {
             bind: self.bind,
             udp_timeout: self.config.timing.udp_timeout,
+            http: self.http.clone(),
         }
     }
 
@@ -185,6 +188,8 @@ impl Session {
         if config.raise_fd_limit {
             crate::net::raise_fd_limit();
         }
+        let http =
+            crate::tracker::HttpClient::new(config.tracker_ca.as_deref()).map_err(ClientError::TrackerTls)?;
         let listeners = listen(&config).await?;
         let listen = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
         let mut rng = Rng::from_entropy(0);
@@ -204,6 +209,7 @@ impl Session {
             config,
             listen,
             counters: Counters::default(),
+            http,
             slots: Arc::new(Semaphore::new(config_slots)),
             external_ip: Mutex::new(None),
             dht: std::sync::OnceLock::new(),

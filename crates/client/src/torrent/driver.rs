@@ -291,7 +291,7 @@ impl Driver {
         let t = self.t.clone();
         tokio::spawn(
             async move {
-                let result = crate::tracker::announce_tiers(&t.tiers, &req, t.session.via()).await;
+                let result = crate::tracker::announce_tiers(&t.tiers, &req, &t.session.via()).await;
                 let outcome = match result {
                     Ok(r) => {
                         tracing::debug!(peers = r.peers.len(), interval = r.interval, "announced");
@@ -352,7 +352,7 @@ impl Driver {
             let timeout = Duration::from_secs(3);
             let mut via = self.t.session.via();
             via.udp_timeout = via.udp_timeout.min(timeout);
-            let announce = crate::tracker::announce_tiers(&self.t.tiers, &req, via);
+            let announce = crate::tracker::announce_tiers(&self.t.tiers, &req, &via);
             let _ = tokio::time::timeout(timeout, announce).await;
         }
         self.t.session.remove(&self.t.meta.info_hash);

@@ -1,11 +1,11 @@
 //! Tracker clients: HTTP (BEP 3, 23, 7) and UDP (BEP 15, 41) announces and scrapes on the
 //! pure `tracker-proto` crate, and the tiers of BEP 12.
 //!
-//! HTTP is a small HTTP/1.1 `GET` over a plain TCP stream (`Connection: close`, chunked or
-//! sized bodies, replies capped at 2 MiB) rather than a full HTTP client: an announce is one
-//! request with a bencoded answer, and a client stack with TLS would multiply the dependency
-//! tree. `https://` trackers therefore report an error in their status.
+//! HTTP is a small HTTP/1.1 `GET` (chunked or sized bodies, replies capped at 2 MiB, the
+//! connection kept for the next announce) rather than a full HTTP client: an announce is one
+//! request with a bencoded answer. `https://` runs it over rustls (`conn.rs`).
 
+mod conn;
 mod http;
 mod udp;
 mod url;
@@ -21,6 +21,7 @@ use tracker_proto::common::{AnnounceRequest, AnnounceResponse, ScrapeStats};
 use crate::error::TrackerError;
 use crate::rng::Rng;
 
+pub use conn::HttpClient;
 pub use http::dechunk;
 pub use url::TrackerUrl;
 
@@ -51,21 +52,23 @@ pub fn key_number(key: &[u8]) -> u32 {
 }
 
 /// How to reach trackers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Via {
     /// The local address to send from (the session's listen address, when it has one).
     pub bind: Option<IpAddr>,
     /// How long to wait for a UDP reply (then once more with twice that).
     pub udp_timeout: Duration,
+    /// TLS settings and kept connections of HTTP(S) trackers.
+    pub http: HttpClient,
 }
 
 /// Announces to one tracker.
-pub async fn announce(url: &str, req: &AnnounceRequest, via: Via) -> Result<AnnounceResponse, TrackerError> {
+pub async fn announce(url: &str, req: &AnnounceRequest, via: &Via) -> Result<AnnounceResponse, TrackerError> {
     let u = TrackerUrl::parse(url)?;
     let span = tracing::debug_span!("tracker", host = %u.host(), event = ?req.event);
     async {
         match &u {
-            TrackerUrl::Http { .. } => http::announce(&u, req, via.bind).await,
+            TrackerUrl::Http { .. } => http::announce(&u, req, via).await,
             TrackerUrl::Udp { .. } => udp::announce(&u, req, via).await,
         }
     }
@@ -74,12 +77,12 @@ pub async fn announce(url: &str, req: &AnnounceRequest, via: Via) -> Result<Anno
 }
 
 /// Scrapes one torrent from one tracker (BEP 48 for HTTP, BEP 15 for UDP).
-pub async fn scrape(url: &str, info_hash: InfoHash, via: Via) -> Result<ScrapeStats, TrackerError> {
+pub async fn scrape(url: &str, info_hash: InfoHash, via: &Via) -> Result<ScrapeStats, TrackerError> {
     let u = TrackerUrl::parse(url)?;
     let span = tracing::debug_span!("tracker", host = %u.host(), event = "scrape");
     async {
         match &u {
-            TrackerUrl::Http { .. } => http::scrape(&u, info_hash, via.bind).await,
+            TrackerUrl::Http { .. } => http::scrape(&u, info_hash, via).await,
             TrackerUrl::Udp { .. } => udp::scrape(&u, info_hash, via).await,
         }
     }
@@ -190,7 +193,7 @@ impl Tiers {
 pub async fn announce_tiers(
     tiers: &Mutex<Tiers>,
     req: &AnnounceRequest,
-    via: Via,
+    via: &Via,
 ) -> Result<AnnounceResponse, TrackerError> {
     let order = tiers.lock().map(|t| t.order()).unwrap_or_default();
     let mut last = TrackerError::NoTrackers;

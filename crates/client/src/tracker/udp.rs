@@ -23,7 +23,7 @@ struct Conn {
 }
 
 impl Conn {
-    async fn open(host: &str, port: u16, via: Via) -> Result<Self, TrackerError> {
+    async fn open(host: &str, port: u16, via: &Via) -> Result<Self, TrackerError> {
         let net = TrackerError::Network;
         let addr: SocketAddr = tokio::net::lookup_host((host, port))
             .await
@@ -96,7 +96,7 @@ fn unexpected(r: Response) -> TrackerError {
 pub(super) async fn announce(
     url: &TrackerUrl,
     req: &AnnounceRequest,
-    via: Via,
+    via: &Via,
 ) -> Result<AnnounceResponse, TrackerError> {
     let TrackerUrl::Udp { host, port, target } = url else {
         return Err(TrackerError::BadUrl("(not a udp url)".into()));
@@ -119,7 +119,7 @@ pub(super) async fn announce(
 pub(super) async fn scrape(
     url: &TrackerUrl,
     info_hash: InfoHash,
-    via: Via,
+    via: &Via,
 ) -> Result<ScrapeStats, TrackerError> {
     let TrackerUrl::Udp { host, port, .. } = url else {
         return Err(TrackerError::BadUrl("(not a udp url)".into()));

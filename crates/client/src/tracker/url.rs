@@ -1,15 +1,17 @@
-//! Tracker URLs: `http://host[:port]/path?query` and `udp://host:port[/path]`.
+//! Tracker URLs: `http://host[:port]/path?query`, `https://…` and `udp://host:port[/path]`.
 
 use crate::error::TrackerError;
 
 /// A parsed tracker URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrackerUrl {
-    /// An HTTP tracker.
+    /// An HTTP or HTTPS tracker.
     Http {
+        /// `https`.
+        tls: bool,
         /// Host name or address literal (IPv6 without brackets).
         host: String,
-        /// Port (80 by default).
+        /// Port (80 by default, 443 for HTTPS).
         port: u16,
         /// Path and query, starting with `/`.
         target: String,
@@ -61,9 +63,10 @@ impl TrackerUrl {
             target.to_owned()
         };
         match scheme.to_ascii_lowercase().as_str() {
-            "http" => Ok(Self::Http {
+            scheme @ ("http" | "https") => Ok(Self::Http {
+                tls: scheme == "https",
                 host: host.to_owned(),
-                port: port.unwrap_or(80),
+                port: port.unwrap_or(if scheme == "https" { 443 } else { 80 }),
                 target: if target.is_empty() { "/".into() } else { target },
             }),
             "udp" => Ok(Self::Udp {
@@ -78,7 +81,7 @@ impl TrackerUrl {
 
 /// `url` up to its authority: the path and query of a private tracker's URL hold the
 /// passkey, and errors end up in logs and statuses.
-fn redact(url: &str) -> String {
+pub(super) fn redact(url: &str) -> String {
     let after_scheme = url.find("://").map_or(0, |i| i + 3);
     match url[after_scheme..].find(['/', '?']) {
         Some(i) => format!("{}/…", &url[..after_scheme + i]),
@@ -95,9 +98,19 @@ mod tests {
         assert_eq!(
             TrackerUrl::parse("http://t.example:6969/announce?passkey=abc").unwrap(),
             TrackerUrl::Http {
+                tls: false,
                 host: "t.example".into(),
                 port: 6969,
                 target: "/announce?passkey=abc".into()
+            }
+        );
+        assert_eq!(
+            TrackerUrl::parse("https://t.example/abcdef0123/announce").unwrap(),
+            TrackerUrl::Http {
+                tls: true,
+                host: "t.example".into(),
+                port: 443,
+                target: "/abcdef0123/announce".into()
             }
         );
         assert_eq!(
@@ -108,9 +121,8 @@ mod tests {
                 target: String::new()
             }
         );
-        assert!(TrackerUrl::parse("https://t/announce").is_err());
-        let e = TrackerUrl::parse("https://t.example/abcdef0123/announce").unwrap_err();
-        assert_eq!(e.to_string(), "unsupported tracker url https://t.example/…");
+        let e = TrackerUrl::parse("wss://t.example/abcdef0123/announce").unwrap_err();
+        assert_eq!(e.to_string(), "unsupported tracker url wss://t.example/…");
         assert!(TrackerUrl::parse("udp://t/announce").is_err());
         assert!(TrackerUrl::parse("http://:1/").is_err());
     }

@@ -11,6 +11,7 @@ mod dht;
 mod disk_full;
 mod encryption;
 mod faults;
+mod https;
 mod listen;
 mod logs;
 mod magnet;

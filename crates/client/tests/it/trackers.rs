@@ -166,8 +166,9 @@ async fn peers_meet_through_http_and_udp_trackers() {
         let via = client::tracker::Via {
             bind: None,
             udp_timeout: Duration::from_secs(2),
+            http: client::tracker::HttpClient::new(None).unwrap(),
         };
-        let scraped = client::tracker::scrape(&url, InfoHash(torrent.info_hash_v1().unwrap().0), via)
+        let scraped = client::tracker::scrape(&url, InfoHash(torrent.info_hash_v1().unwrap().0), &via)
             .await
             .unwrap();
         assert_eq!(scraped.downloaded, 1, "{kind} scrape: {scraped:?}");
