@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Interop tests of the client's transports against libtorrent and transmission: message stream encryption (MSE/PE)
-each way, forced and optional, and refused where our policy or theirs says so.
+each way, forced and optional, and refused where our policy or theirs says so; uTP (BEP 29) with a libtorrent whose
+TCP is off, each way, and with RC4 on top.
 
     /usr/bin/python3 interop/transports.py [SCENARIO ...]     # every scenario, or only the named ones
 
@@ -25,6 +26,18 @@ def lt_encrypted(policy, level):
     s, port = c.lt_session()
     s.apply_settings({"out_enc_policy": int(policy), "in_enc_policy": int(policy), "allowed_enc_level": int(level),
                       "prefer_rc4": level == lt.enc_level.rc4, "alert_mask": int(ALERTS)})
+    return s, port
+
+
+def lt_utp_only(policy=None, level=None):
+    """A libtorrent session that speaks uTP only (TCP off both ways), optionally with an encryption policy."""
+    s, port = c.lt_session()
+    settings = {"enable_outgoing_utp": True, "enable_incoming_utp": True, "enable_outgoing_tcp": False,
+                "enable_incoming_tcp": False, "alert_mask": int(ALERTS)}
+    if policy is not None:
+        settings.update({"out_enc_policy": int(policy), "in_enc_policy": int(policy), "allowed_enc_level": int(level),
+                         "prefer_rc4": True})
+    s.apply_settings(settings)
     return s, port
 
 
@@ -140,12 +153,71 @@ def scenario_transmission_requires_encryption():
     seed.wait(10)
 
 
+def scenario_utp_from_libtorrent():
+    """nexsuj downloads over uTP from a libtorrent seeder with TCP disabled."""
+    src = c.content("utp1", 8_000_000, 41)
+    t = c.make_torrent(src, "utp1", ["http://127.0.0.1:1/announce"])
+    s, port = lt_utp_only()
+    c.lt_add(s, t, src, seed=True)
+    dst = os.path.join(c.TMP, "dst-utp1")
+    p, _, name = c.nexsuj("download", t, dst, peers=[("127.0.0.1", port)], extra=["--no-trackers", "--json"])
+    c.wait_exit(p, "nexsuj download from a uTP-only libtorrent")
+    c.same(src, dst, "utp1")
+    got = summary(name)["transports"]
+    c.log(f"nexsuj's peer connections: {got}")
+    assert got["utp"] >= 1 and got["tcp"] == 0, got
+
+
+def scenario_utp_to_libtorrent():
+    """A libtorrent leecher with TCP disabled downloads over uTP from a nexsuj seeder."""
+    src = c.content("utp2", 8_000_000, 42)
+    t = c.make_torrent(src, "utp2", ["http://127.0.0.1:1/announce"])
+    seed, port, name = c.nexsuj("seed", t, src, extra=["--no-trackers", "--transport", "utp"])
+    c.ready(name)
+    s, _ = lt_utp_only()
+    dst = os.path.join(c.TMP, "dst-utp2")
+    h = c.lt_add(s, t, dst, peers=[("127.0.0.1", port)])
+    c.wait_until("the uTP-only libtorrent leecher", lambda: h.status().is_seeding)
+    c.same(src, dst, "utp2")
+    seed.terminate()
+    seed.wait(10)
+
+
+def scenario_utp_rc4_with_libtorrent():
+    """uTP and forced RC4 together: libtorrent (uTP only, RC4 forced) seeds to nexsuj, then leeches from it."""
+    src = c.content("utp3", 5_000_000, 43)
+    t = c.make_torrent(src, "utp3", ["http://127.0.0.1:1/announce"])
+    s, port = lt_utp_only(lt.enc_policy.forced, lt.enc_level.rc4)
+    c.lt_add(s, t, src, seed=True)
+    dst = os.path.join(c.TMP, "dst-utp3")
+    p, _, name = c.nexsuj("download", t, dst, peers=[("127.0.0.1", port)],
+                          extra=["--no-trackers", "--json", "--encryption", "required", "--transport", "utp"])
+    c.wait_exit(p, "nexsuj download over uTP with RC4")
+    c.same(src, dst, "utp3")
+    sm = summary(name)
+    c.log(f"nexsuj's peer connections: {sm['transports']}, {sm['encryption']}")
+    assert sm["transports"]["utp"] >= 1 and sm["encryption"]["rc4"] >= 1 and sm["encryption"]["plaintext"] == 0, sm
+    seed, sport, sname = c.nexsuj("seed", t, dst, extra=["--no-trackers", "--transport", "utp", "--encryption",
+                                                        "required"])
+    c.ready(sname)
+    s2, _ = lt_utp_only(lt.enc_policy.forced, lt.enc_level.rc4)
+    dst2 = os.path.join(c.TMP, "dst-utp3b")
+    h = c.lt_add(s2, t, dst2, peers=[("127.0.0.1", sport)])
+    c.wait_until("the uTP + RC4 libtorrent leecher", lambda: h.status().is_seeding)
+    c.same(src, dst2, "utp3")
+    seed.terminate()
+    seed.wait(10)
+
+
 SCENARIOS = {
     "forced_rc4_seeds": (scenario_forced_rc4_seeds, False),
     "forced_rc4_leeches": (scenario_forced_rc4_leeches, False),
     "required_meets_optional": (scenario_required_meets_optional, False),
     "required_refuses_plaintext": (scenario_required_refuses_plaintext, False),
     "transmission_requires_encryption": (scenario_transmission_requires_encryption, True),
+    "utp_from_libtorrent": (scenario_utp_from_libtorrent, False),
+    "utp_to_libtorrent": (scenario_utp_to_libtorrent, False),
+    "utp_rc4_with_libtorrent": (scenario_utp_rc4_with_libtorrent, False),
 }
 
 if __name__ == "__main__":

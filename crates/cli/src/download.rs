@@ -87,6 +87,9 @@ pub struct EngineArgs {
     /// A PEM file of CA certificates to trust for HTTPS trackers, besides the usual roots.
     #[arg(long, value_name = "FILE")]
     tracker_ca: Option<PathBuf>,
+    /// Peer transports: tcp, utp (BEP 29) or both (uTP tried first, as libtorrent does).
+    #[arg(long, default_value = "both", value_name = "TRANSPORT")]
+    transport: client::TransportPolicy,
     /// Write files in full up front instead of sparse.
     #[arg(long)]
     preallocate: bool,
@@ -117,6 +120,14 @@ struct Summary {
     encryption: EncryptionCounts,
     /// Connections dropped for their encryption (a failed handshake, a refused policy).
     encryption_failures: u64,
+    /// Every peer connection of the run, by transport.
+    transports: TransportCounts,
+}
+
+#[derive(Serialize)]
+struct TransportCounts {
+    tcp: u64,
+    utp: u64,
 }
 
 #[derive(Serialize)]
@@ -130,7 +141,7 @@ struct EncryptionCounts {
 struct Connection {
     addr: String,
     client: Option<String>,
-    /// `tcp`.
+    /// `tcp` or `utp`.
     transport: &'static str,
     /// `plaintext`, `obfuscated` (MSE handshake only) or `rc4`.
     encryption: &'static str,
@@ -194,6 +205,7 @@ fn run(
             max_peers_per_torrent: e.max_peers,
             encryption: e.encryption,
             tracker_ca: e.tracker_ca.clone(),
+            transport: e.transport,
             ..SessionConfig::default()
         };
         if let Some(p) = e.port {
@@ -401,7 +413,7 @@ fn report(s: &TorrentSnapshot, c: &client::SessionCounters, took: Duration, json
             .map(|p| Connection {
                 addr: p.addr.to_string(),
                 client: p.client.clone(),
-                transport: "tcp",
+                transport: p.transport,
                 encryption: p.encryption,
                 outgoing: p.outgoing,
                 downloaded: p.downloaded,
@@ -414,6 +426,10 @@ fn report(s: &TorrentSnapshot, c: &client::SessionCounters, took: Duration, json
             rc4: c.peers_rc4,
         },
         encryption_failures: c.encryption_failures,
+        transports: TransportCounts {
+            tcp: c.peers_tcp,
+            utp: c.peers_utp,
+        },
     };
     if json {
         return crate::output::stdout(&(serde_json::to_string_pretty(&sum)? + "\n"));
@@ -426,7 +442,7 @@ fn report(s: &TorrentSnapshot, c: &client::SessionCounters, took: Duration, json
     };
     let text = format!(
         "{}: {state}, {} of {}; received {} in {:.1} s ({}/s), sent {}, wasted {}, {} hash failures, {} peers banned; \
-         peer connections: {} rc4, {} obfuscated, {} plaintext\n",
+         peer connections: {} rc4, {} obfuscated, {} plaintext; {} over uTP, {} over TCP\n",
         s.name,
         human(s.total_size - s.left),
         human(s.total_size),
@@ -440,6 +456,8 @@ fn report(s: &TorrentSnapshot, c: &client::SessionCounters, took: Duration, json
         c.peers_rc4,
         c.peers_obfuscated,
         c.peers_plaintext,
+        c.peers_utp,
+        c.peers_tcp,
     );
     crate::output::stdout(&text)
 }

@@ -75,6 +75,9 @@ settings::section! {
         pub encryption: String = "enabled".into();
         /// A PEM file of CA certificates to trust for HTTPS trackers, besides the usual roots.
         pub tracker_ca: Option<PathBuf> = None, example "/etc/nexsuj/tracker-ca.pem";
+        /// Peer transports: "tcp", "utp" (BEP 29, on the peer port's UDP side) or "both" (uTP
+        /// tried first, as libtorrent does).
+        pub transport: String = "both".into();
         /// Session-wide download limit on the first start, KiB/s (0: none). Later the API's
         /// /setglobaldownrate sets it and the daemon remembers it.
         pub global_download_rate: u64 = 0;
@@ -124,6 +127,10 @@ impl DaemonConfig {
             key: "peers.encryption",
             why,
         })?;
+        let transport = p.transport.parse().map_err(|why| crate::RunError::Setting {
+            key: "peers.transport",
+            why,
+        })?;
         Ok(client::SessionConfig {
             listen_addrs: p.peer_addresses.clone(),
             ports: (p.peer_port, p.peer_port_last),
@@ -132,6 +139,7 @@ impl DaemonConfig {
             upload_slots: p.upload_slots,
             encryption,
             tracker_ca: p.tracker_ca.clone(),
+            transport,
             ..client::SessionConfig::default()
         })
     }

@@ -114,6 +114,8 @@ pub struct PeerJson {
     pub client: Option<String>,
     /// Ours: `plaintext`, `obfuscated` (MSE handshake only) or `rc4`.
     pub encryption: &'static str,
+    /// Ours: `tcp` or `utp`.
+    pub transport: &'static str,
 }
 
 /// One file.
@@ -247,5 +249,6 @@ fn peer(p: &client::PeerSnapshot, num_pieces: usize) -> PeerJson {
         relevence: p.relevance,
         client: p.client.clone(),
         encryption: p.encryption,
+        transport: p.transport,
     }
 }

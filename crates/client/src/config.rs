@@ -60,6 +60,56 @@ pub struct SessionConfig {
     /// A PEM file of certificates HTTPS trackers may be signed by, besides the Mozilla roots
     /// (a private deployment's own CA, a test's).
     pub tracker_ca: Option<PathBuf>,
+    /// Which transports peer connections use.
+    pub transport: TransportPolicy,
+}
+
+/// Which transports peer connections use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransportPolicy {
+    /// TCP only: no UDP socket for peers.
+    Tcp,
+    /// uTP only (BEP 29), in and out.
+    Utp,
+    /// Both accepted; outgoing connections try uTP first (as libtorrent prefers it) and TCP
+    /// when uTP gets no answer.
+    #[default]
+    Both,
+}
+
+impl TransportPolicy {
+    /// The name used in flags and config files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tcp => "tcp",
+            Self::Utp => "utp",
+            Self::Both => "both",
+        }
+    }
+
+    /// Whether uTP is used at all.
+    pub fn utp(self) -> bool {
+        self != Self::Tcp
+    }
+}
+
+impl std::str::FromStr for TransportPolicy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "tcp" => Ok(Self::Tcp),
+            "utp" => Ok(Self::Utp),
+            "both" => Ok(Self::Both),
+            _ => Err(format!("transport must be tcp, utp or both, not {s:?}")),
+        }
+    }
+}
+
+impl std::fmt::Display for TransportPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Whether peer connections are encrypted (MSE/PE, as libtorrent and transmission speak it).
@@ -127,6 +177,7 @@ impl Default for SessionConfig {
             disk_faults: None,
             encryption: Encryption::Enabled,
             tracker_ca: None,
+            transport: TransportPolicy::Both,
         }
     }
 }

@@ -16,6 +16,8 @@ pub(crate) struct Counters {
     pub peers_obfuscated: AtomicU64,
     pub peers_rc4: AtomicU64,
     pub encryption_failures: AtomicU64,
+    pub peers_tcp: AtomicU64,
+    pub peers_utp: AtomicU64,
 }
 
 impl Counters {
@@ -39,6 +41,8 @@ impl Counters {
             peers_obfuscated: get(&self.peers_obfuscated),
             peers_rc4: get(&self.peers_rc4),
             encryption_failures: get(&self.encryption_failures),
+            peers_tcp: get(&self.peers_tcp),
+            peers_utp: get(&self.peers_utp),
         }
     }
 }
@@ -72,4 +76,8 @@ pub struct SessionCounters {
     /// Connections dropped for their encryption: a failed MSE handshake, or a peer the
     /// policy refuses (plaintext under `required`, encrypted under `disabled`).
     pub encryption_failures: u64,
+    /// Peer connections established over TCP.
+    pub peers_tcp: u64,
+    /// Peer connections established over uTP.
+    pub peers_utp: u64,
 }

@@ -40,8 +40,9 @@ mod snapshot;
 pub mod storage;
 mod torrent;
 pub mod tracker;
+mod utp;
 
-pub use config::{AddOptions, Encryption, SessionConfig, Timing};
+pub use config::{AddOptions, Encryption, SessionConfig, Timing, TransportPolicy};
 pub use counters::SessionCounters;
 pub use error::{ClientError, MetadataError, TrackerError};
 pub use session::Session;

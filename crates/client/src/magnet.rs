@@ -144,10 +144,10 @@ async fn fetch_in_span(
         tokio::select! {
             next = addrs.recv(), if more_coming && fetches.len() < PARALLEL => match next {
                 Some(addr) if asked.insert(addr) => {
-                    let (peer_id, bind, policy) = (session.peer_id, session.bind, session.config.encryption);
+                    let (peer_id, dial) = (session.peer_id, session.dial());
                     let span = crate::peer::span(&tracing::Span::current(), addr, "out");
                     fetches.spawn(async move {
-                        (addr, ask_peer(addr, info_hash, peer_id, bind, policy).await)
+                        (addr, ask_peer(addr, info_hash, peer_id, &dial).await)
                     }.instrument(span));
                 }
                 Some(_) => {}
@@ -185,12 +185,11 @@ async fn ask_peer(
     addr: SocketAddr,
     info_hash: InfoHash,
     peer_id: PeerId,
-    bind: Option<std::net::IpAddr>,
-    policy: crate::Encryption,
+    dial: &crate::peer::Dial,
 ) -> Result<Vec<u8>, FetchError> {
     let mut attempt = 1;
     loop {
-        let got = tokio::time::timeout(PER_PEER, from_peer(addr, info_hash, peer_id, bind, policy))
+        let got = tokio::time::timeout(PER_PEER, from_peer(addr, info_hash, peer_id, dial))
             .await
             .unwrap_or(Err(FetchError::Timeout));
         match got {
@@ -209,10 +208,9 @@ async fn from_peer(
     addr: SocketAddr,
     info_hash: InfoHash,
     peer_id: PeerId,
-    bind: Option<std::net::IpAddr>,
-    policy: crate::Encryption,
+    dial: &crate::peer::Dial,
 ) -> Result<Vec<u8>, FetchError> {
-    let (mut s, theirs) = crate::peer::open(addr, bind, &handshake_for(info_hash, peer_id), policy).await?;
+    let (mut s, theirs) = crate::peer::open(addr, dial, &handshake_for(info_hash, peer_id)).await?;
     if !theirs.reserved.extension_protocol() {
         return Err(FetchError::NoExtensionProtocol);
     }

@@ -41,6 +41,14 @@ pub(crate) struct SessionShared {
     pub counters: Counters,
     /// TLS settings and kept connections of HTTP(S) trackers.
     pub http: crate::tracker::HttpClient,
+    /// The UDP sockets on the peer port (uTP, and the DHT when it runs), unless TCP only.
+    pub udp: Option<crate::dht::UdpPair>,
+    /// uTP on them.
+    pub utp: Option<Arc<crate::utp::Endpoint>>,
+    /// Where datagrams for uTP go, from the socket readers or from the DHT.
+    utp_feed: Option<tokio::sync::mpsc::Sender<crate::dht::Datagram>>,
+    /// The socket readers, until a DHT takes the sockets over.
+    udp_readers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// One permit per connection the session may hold (`max_connections`).
     slots: Arc<Semaphore>,
     /// Our address as peers see it (their BEP 10 `yourip`), for BEP 40 priorities.
@@ -76,6 +84,29 @@ impl SessionShared {
 
     pub fn remove(&self, info_hash: &ids::InfoHash) {
         self.torrents().remove(info_hash);
+    }
+
+    /// How peers are connected to.
+    pub fn dial(&self) -> crate::peer::Dial {
+        crate::peer::Dial {
+            bind: self.bind,
+            encryption: self.config.encryption,
+            transport: self.config.transport,
+            utp: self.utp.clone(),
+        }
+    }
+
+    /// Stops reading the UDP sockets (a DHT is about to read them); its packets that are not
+    /// KRPC come back through [`Session::use_dht`].
+    pub fn stop_udp_readers(&self) {
+        for t in self
+            .udp_readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            t.abort();
+        }
     }
 
     /// How trackers are reached.
@@ -179,7 +210,40 @@ impl Session {
     /// port (BEP 5), and the ports they send are pinged into it. Set once; later calls are
     /// ignored.
     pub fn use_dht(&self, dht: crate::dht::Dht) {
+        // A DHT on our sockets reads them; uTP's packets come from it.
+        let shares = match (&self.shared.udp, dht.local_addr()) {
+            (Some(u), Ok(a)) => u.v4.local_addr().is_ok_and(|b| a == b),
+            _ => false,
+        };
+        if shares
+            && let Some(feed) = self.shared.utp_feed.clone()
+            && let Some(mut others) = dht.other_packets(64)
+        {
+            self.shared.stop_udp_readers();
+            let forward = tokio::spawn(async move {
+                while let Some(d) = others.recv().await {
+                    if feed.try_send(d).is_err() {
+                        // The uTP driver is behind: dropped, as the kernel would.
+                    }
+                }
+            });
+            self.shared
+                .udp_readers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(forward);
+        }
         let _ = self.shared.dht.set(dht);
+    }
+
+    /// Stops the session's own readers of its UDP sockets (a DHT is about to read them).
+    pub(crate) fn stop_udp_readers(&self) {
+        self.shared.stop_udp_readers();
+    }
+
+    /// The session's UDP sockets (for a DHT to share), unless it runs TCP only.
+    pub fn udp(&self) -> Option<crate::dht::UdpPair> {
+        self.shared.udp.clone()
     }
 
     /// Binds the listening sockets (BEP 3: port 6881, else the next free one up to 6889,
@@ -191,7 +255,22 @@ impl Session {
         let http =
             crate::tracker::HttpClient::new(config.tracker_ca.as_deref()).map_err(ClientError::TrackerTls)?;
         let listeners = listen(&config).await?;
-        let listen = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+        let listen: Vec<SocketAddr> = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+        // uTP on the same port as TCP, over UDP; a port whose UDP side is taken leaves the
+        // session on TCP (said in the log).
+        let udp = match (config.transport.utp(), listen.first()) {
+            (true, Some(first)) => match crate::dht::UdpPair::bind(*first) {
+                Ok(u) => Some(u),
+                Err(e) => {
+                    tracing::warn!(addr = %first, error = %e, "no UDP socket for uTP; TCP only");
+                    None
+                }
+            },
+            _ => None,
+        };
+        let utp = udp.clone().map(crate::utp::Endpoint::new);
+        let (feed_tx, feed_rx) = crate::utp::feed();
+        let utp_feed = utp.as_ref().map(|_| feed_tx.clone());
         let mut rng = Rng::from_entropy(0);
         let config_slots = config.max_connections.min(Semaphore::MAX_PERMITS);
         let shared = Arc::new(SessionShared {
@@ -210,15 +289,31 @@ impl Session {
             listen,
             counters: Counters::default(),
             http,
+            udp: udp.clone(),
+            utp: utp.clone(),
+            utp_feed,
+            udp_readers: Mutex::new(Vec::new()),
             slots: Arc::new(Semaphore::new(config_slots)),
             external_ip: Mutex::new(None),
             dht: std::sync::OnceLock::new(),
             torrents: Mutex::new(HashMap::new()),
         });
-        let accept = listeners
+        let mut accept: Vec<_> = listeners
             .into_iter()
             .map(|l| tokio::spawn(crate::peer::incoming::listen(l, shared.clone())))
             .collect();
+        if let (Some(ep), Some(udp)) = (utp, udp) {
+            let (accepted_tx, accepted_rx) = tokio::sync::mpsc::channel(64);
+            accept.push(tokio::spawn(crate::utp::drive(ep, feed_rx, accepted_tx)));
+            accept.push(tokio::spawn(crate::peer::incoming::listen_utp(
+                accepted_rx,
+                shared.clone(),
+            )));
+            let mut readers = shared.udp_readers.lock().unwrap_or_else(|p| p.into_inner());
+            for socket in std::iter::once(udp.v4).chain(udp.v6) {
+                readers.push(tokio::spawn(crate::utp::read_socket(socket, feed_tx.clone())));
+            }
+        }
         Ok(Self { shared, accept })
     }
 
@@ -287,6 +382,7 @@ impl Session {
         for a in &self.accept {
             a.abort();
         }
+        self.shared.stop_udp_readers();
     }
 }
 
@@ -295,5 +391,7 @@ impl Drop for Session {
         for a in &self.accept {
             a.abort();
         }
+        // The UDP sockets close with the last reader (and the DHT, if one shares them).
+        self.shared.stop_udp_readers();
     }
 }

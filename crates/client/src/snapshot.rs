@@ -130,6 +130,8 @@ pub struct PeerSnapshot {
     pub outgoing: bool,
     /// `plaintext`, `obfuscated` (MSE handshake, plaintext after) or `rc4`.
     pub encryption: &'static str,
+    /// `tcp` or `utp`.
+    pub transport: &'static str,
     /// Bytes queued for it and not yet sent, and the most there ever were: both stay under
     /// `SessionConfig::max_send_queue`.
     pub send_queue: u64,

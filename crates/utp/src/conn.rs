@@ -159,7 +159,6 @@ impl Connection {
             sacked: false,
             mark: 2,
         });
-        c.flight_bytes = HEADER;
         c.seq_nr = 2;
         c
     }
@@ -200,6 +199,29 @@ impl Connection {
     /// Packets sent again so far.
     pub fn resent(&self) -> u64 {
         self.resent
+    }
+
+    /// A line of internals for debugging.
+    #[doc(hidden)]
+    pub fn debug_line(&self) -> String {
+        format!(
+            "state {:?} seq {} ack {} flight {} ({} bytes, front {:?}) outgoing {} readable {} reorder {} cwnd {} peer_wnd {} rto {} retries {}",
+            self.state,
+            self.seq_nr,
+            self.ack_nr,
+            self.flight.len(),
+            self.flight_bytes,
+            self.flight
+                .front()
+                .map(|s| (s.seq, s.transmissions, s.sacked, s.resend)),
+            self.outgoing.len(),
+            self.readable.len(),
+            self.reorder.len(),
+            self.cc.window(),
+            self.peer_wnd,
+            self.rtt.rto(),
+            self.retries
+        )
     }
 
     /// The smoothed round-trip time, microseconds, once measured.
@@ -280,6 +302,9 @@ impl Connection {
         }
         self.reply_micro = (now as u32).wrapping_sub(p.timestamp);
         self.peer_wnd = p.wnd_size;
+        // Timeouts in a row count only while the peer is silent (a closed window's acks
+        // answer our probes without acknowledging them).
+        self.retries = 0;
         if self.state == State::SynSent {
             // The answer to our SYN: a STATE carrying the responder's first sequence number.
             if p.kind != Kind::State || p.ack_nr != 1 {
@@ -325,7 +350,8 @@ impl Connection {
             return;
         }
         if self.readable.len() + payload.len() > self.config.recv_buffer {
-            return; // no room: not acknowledged, the peer sends it again
+            // No room: not acknowledged (the ack says our window is closed), sent again later.
+            return;
         }
         self.deliver(seq, payload, fin);
         let mut next = self.ack_nr.wrapping_add(1);

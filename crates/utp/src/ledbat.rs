@@ -130,6 +130,11 @@ impl Rtt {
         self.backoff = (self.backoff + 1).min(8);
     }
 
+    /// New data was acknowledged: the timeout is no longer backed off.
+    pub fn reset_backoff(&mut self) {
+        self.backoff = 0;
+    }
+
     /// The retransmission timeout: `srtt + 4 var`, at least 500 ms, 1 s before any sample,
     /// doubled per timeout in a row.
     pub fn rto(&self) -> u64 {

@@ -6,6 +6,8 @@ use crate::conn::{Connection, Sent, State};
 use crate::packet::{HEADER, Kind, Packet};
 use crate::seq::before;
 
+/// Timeouts of a SYN before the connection is given up.
+const SYN_RETRIES: u32 = 2;
 /// Packets acked past a missing one (selectively or by duplicate acks) that make it lost.
 const LOSS_THRESHOLD: usize = 3;
 
@@ -22,7 +24,7 @@ impl Connection {
                 break;
             }
             let Some(s) = self.flight.pop_front() else { break };
-            if !s.sacked {
+            if !s.sacked && !s.resend {
                 self.flight_bytes -= s.size();
             }
             if s.transmissions == 1 {
@@ -37,8 +39,12 @@ impl Connection {
                 let set = i < mask.len() * 8 && mask[i / 8] & (1 << (i % 8)) != 0;
                 if set && !s.sacked {
                     s.sacked = true;
-                    s.resend = false;
-                    self.flight_bytes -= s.size();
+                    if s.resend {
+                        // Counted out of the flight when it was marked lost.
+                        s.resend = false;
+                    } else {
+                        self.flight_bytes -= s.size();
+                    }
                     newly_sacked += s.size();
                 }
             }
@@ -46,18 +52,21 @@ impl Connection {
         if acked > 0 {
             self.retries = 0;
             self.dup_acks = 0;
-        } else if p.kind == Kind::State && !self.flight.is_empty() && p.sack.is_none() {
+            // New data acknowledged: the path works again, the timeout need not stay backed off.
+            self.rtt.reset_backoff();
+        } else if p.kind == Kind::State && !self.flight.is_empty() && p.sack.is_none() && p.wnd_size > 0 {
+            // (An ack with a closed window is the answer to a window probe, not a loss.)
             self.dup_acks = self.dup_acks.saturating_add(1);
         }
         let mut lost = false;
         if usize::from(self.dup_acks) >= LOSS_THRESHOLD {
             self.dup_acks = 0;
-            if let Some(f) = self.flight.front_mut()
-                && !f.sacked
-                && !f.resend
-                && f.transmissions == 1
+            if self
+                .flight
+                .front()
+                .is_some_and(|f| !f.sacked && !f.resend && f.transmissions == 1)
             {
-                f.resend = true;
+                self.mark_lost(0);
                 lost = true;
             }
         }
@@ -66,13 +75,14 @@ impl Connection {
         // packets that left before it.
         let sacked: Vec<u16> = self.flight.iter().filter(|s| s.sacked).map(|s| s.seq).collect();
         if sacked.len() >= LOSS_THRESHOLD {
-            for s in self.flight.iter_mut() {
+            for i in 0..self.flight.len() {
+                let s = &self.flight[i];
                 if s.sacked || s.resend || s.transmissions == 0 {
                     continue;
                 }
                 let after = sacked.iter().filter(|q| !before(**q, s.mark)).count();
                 if after >= LOSS_THRESHOLD {
-                    s.resend = true;
+                    self.mark_lost(i);
                     lost = true;
                 }
             }
@@ -83,6 +93,18 @@ impl Connection {
         if acked + newly_sacked > 0 {
             self.cc.on_ack(acked + newly_sacked, p.timestamp_diff, now);
             self.timer = (!self.flight.is_empty()).then(|| now + self.rtt.rto());
+        }
+    }
+
+    /// Marks packet `i` of the flight lost: it leaves the bytes in flight until it is sent
+    /// again (within the window, like new data).
+    fn mark_lost(&mut self, i: usize) {
+        if let Some(s) = self.flight.get_mut(i)
+            && !s.sacked
+            && !s.resend
+        {
+            s.resend = true;
+            self.flight_bytes -= s.size();
         }
     }
 
@@ -122,9 +144,17 @@ impl Connection {
             header(self, Kind::State, self.seq_nr).write(out);
             return true;
         }
-        // Packets marked lost, or the SYN, first.
-        if let Some(s) = self.flight.iter_mut().find(|s| s.resend && !s.sacked) {
+        // Packets marked lost, or the SYN, first, within the window as new data is.
+        let window = self.cc.window().min(self.peer_wnd as usize);
+        let flight_bytes = self.flight_bytes;
+        if let Some(s) = self
+            .flight
+            .iter_mut()
+            .find(|s| s.resend && !s.sacked)
+            .filter(|s| flight_bytes == 0 || flight_bytes + s.size() <= window)
+        {
             s.resend = false;
+            self.flight_bytes += s.size();
             if s.transmissions > 0 {
                 self.resent += 1;
             }
@@ -144,7 +174,6 @@ impl Connection {
             return true;
         }
         if self.state == State::Connected {
-            let window = self.cc.window().min(self.peer_wnd as usize);
             let mss = self.config.packet_size - HEADER - sack.as_ref().map_or(0, |m| m.len() + 2);
             let fits = |c: &Self, size: usize| c.flight_bytes + size <= window || c.flight.is_empty();
             if !self.outgoing.is_empty() && fits(self, HEADER + mss.min(self.outgoing.len())) {
@@ -220,7 +249,14 @@ impl Connection {
             return;
         }
         self.retries += 1;
-        if self.retries > self.config.max_retries {
+        // A SYN is tried three times (1, 2 and 4 s): a peer that does not speak uTP is
+        // dialled over TCP soon instead.
+        let most = if self.state == State::SynSent {
+            SYN_RETRIES
+        } else {
+            self.config.max_retries
+        };
+        if self.retries > most {
             self.state = State::TimedOut;
             self.timer = None;
             return;
@@ -228,8 +264,10 @@ impl Connection {
         self.rtt.back_off();
         self.cc.on_timeout();
         self.recovery = Some(self.seq_nr);
-        if let Some(s) = self.flight.iter_mut().find(|s| !s.sacked) {
-            s.resend = true;
+        // Everything not acknowledged is presumed lost (as libutp does) and goes again as
+        // the window, one packet now, grows back.
+        for i in 0..self.flight.len() {
+            self.mark_lost(i);
         }
         self.timer = Some(now + self.rtt.rto());
     }

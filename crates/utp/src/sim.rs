@@ -221,3 +221,56 @@ proptest! {
         prop_assert!(a_got == y);
     }
 }
+
+#[test]
+fn a_reader_that_stops_for_a_while_closes_the_window_without_killing_the_connection() {
+    let config = Config {
+        recv_buffer: 20_000,
+        ..Config::default()
+    };
+    let mut now = 1_000_000u64;
+    let mut a = Connection::connect(Config::default(), 1, now);
+    let mut buf = Vec::new();
+    assert!(a.poll_transmit(now, &mut buf));
+    let mut b = Connection::accept(config, &Packet::parse(&buf).unwrap(), 100, now);
+    let x = data(200_000, 11);
+    let mut sent = 0;
+    let mut got = Vec::new();
+    let mut read = vec![0u8; 4096];
+    // B reads nothing for 120 virtual seconds, then everything.
+    for step in 0..200_000u64 {
+        sent += a.write(&x[sent..]);
+        let reading = now > 121_000_000;
+        if reading {
+            loop {
+                let n = b.read(&mut read);
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&read[..n]);
+            }
+        }
+        let mut to_b = Vec::new();
+        while a.poll_transmit(now, &mut buf) {
+            to_b.push(buf.clone());
+        }
+        let mut to_a = Vec::new();
+        while b.poll_transmit(now, &mut buf) {
+            to_a.push(buf.clone());
+        }
+        now += 10_000;
+        for p in &to_b {
+            b.handle(&Packet::parse(p).unwrap(), now);
+        }
+        for p in &to_a {
+            a.handle(&Packet::parse(p).unwrap(), now);
+        }
+        a.on_timeout(now);
+        b.on_timeout(now);
+        assert_eq!(a.state(), State::Connected, "step {step}");
+        if got.len() == x.len() {
+            break;
+        }
+    }
+    assert!(got == x, "{} of {} bytes", got.len(), x.len());
+}

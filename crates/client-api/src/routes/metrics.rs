@@ -100,6 +100,13 @@ pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
     f.sample(&[("encryption", "plaintext")], c.peers_plaintext);
     f.sample(&[("encryption", "obfuscated")], c.peers_obfuscated);
     f.sample(&[("encryption", "rc4")], c.peers_rc4);
+    let mut f = out.family(
+        "nexsuj_daemon_peer_transport_total",
+        "Peer connections established, by transport (tcp, utp).",
+        Kind::Counter,
+    );
+    f.sample(&[("transport", "tcp")], c.peers_tcp);
+    f.sample(&[("transport", "utp")], c.peers_utp);
     out.counter(
         "nexsuj_daemon_encryption_failures_total",
         "Peer connections dropped for their encryption: a failed MSE handshake or a refused policy.",

@@ -54,6 +54,58 @@ pub struct DhtConfig {
     /// Our external address, when known beforehand: the node id is derived from it (BEP 42).
     /// Otherwise the nodes we query tell us, and the id changes once enough of them agree.
     pub external_ip: Option<IpAddr>,
+    /// Sockets bound already (the session's, shared with uTP), used instead of `listen` and
+    /// `listen6`.
+    pub sockets: Option<UdpPair>,
+}
+
+/// Socket buffers asked for the session's UDP sockets.
+const UDP_BUFFER: usize = 4 << 20;
+
+/// A UDP socket per address family on one port: IPv4 (or the one address given), and an
+/// IPv6-only one beside it when the port is the dual-stack wildcard.
+#[derive(Debug, Clone)]
+pub struct UdpPair {
+    /// The IPv4 socket (or the only one).
+    pub v4: Arc<UdpSocket>,
+    /// The IPv6-only socket, if any.
+    pub v6: Option<Arc<UdpSocket>>,
+}
+
+impl UdpPair {
+    /// Binds the sockets for the peer address `tcp` (both families when it is the IPv6
+    /// wildcard).
+    pub fn bind(tcp: SocketAddr) -> io::Result<Self> {
+        let config = DhtConfig::on_peer_address(tcp);
+        let std = std::net::UdpSocket::bind(config.listen)?;
+        std.set_nonblocking(true)?;
+        let v4 = UdpSocket::from_std(std)?;
+        let v6 = match config.listen6 {
+            Some(a) => Some(bind_v6_only(a)?),
+            None => None,
+        };
+        // uTP keeps a window of packets in flight through one socket: the usual 208 KiB
+        // buffers overflow (and lose a window's worth) long before the congestion window
+        // says stop. The kernel caps what is asked at net.core.[rw]mem_max.
+        for s in std::iter::once(&v4).chain(v6.as_ref()) {
+            let s = socket2::SockRef::from(s);
+            let _ = s.set_send_buffer_size(UDP_BUFFER);
+            let _ = s.set_recv_buffer_size(UDP_BUFFER);
+        }
+        Ok(Self {
+            v4: Arc::new(v4),
+            v6: v6.map(Arc::new),
+        })
+    }
+
+    /// The socket that reaches `to`.
+    pub fn socket_for(&self, to: &SocketAddr) -> Option<&Arc<UdpSocket>> {
+        let family = |s: &UdpSocket| s.local_addr().is_ok_and(|a| a.is_ipv4() == to.is_ipv4());
+        if family(&self.v4) {
+            return Some(&self.v4);
+        }
+        self.v6.as_ref().filter(|s| family(s))
+    }
 }
 
 impl Default for DhtConfig {
@@ -68,6 +120,7 @@ impl Default for DhtConfig {
             read_only: false,
             state_file: None,
             external_ip: None,
+            sockets: None,
         }
     }
 }
@@ -160,8 +213,8 @@ struct State {
 }
 
 struct Shared {
-    socket: UdpSocket,
-    socket6: Option<UdpSocket>,
+    socket: Arc<UdpSocket>,
+    socket6: Option<Arc<UdpSocket>>,
     /// Where packets that are not KRPC go (uTP shares the socket: its packets never start
     /// with `d`), once something takes them.
     others: std::sync::OnceLock<tokio::sync::mpsc::Sender<Datagram>>,
@@ -180,7 +233,7 @@ impl Shared {
         if family(&self.socket) {
             return Some(&self.socket);
         }
-        self.socket6.as_ref().filter(|s| family(s))
+        self.socket6.as_deref().filter(|s| family(s))
     }
 
     /// Whether we can reach nodes of `addr`'s family.
@@ -227,10 +280,16 @@ impl std::fmt::Debug for Dht {
 impl Dht {
     /// Binds the socket and starts answering. Call [`Dht::bootstrap`] to join the network.
     pub async fn start(config: DhtConfig) -> io::Result<Self> {
-        let socket = UdpSocket::bind(config.listen).await?;
-        let socket6 = match config.listen6 {
-            Some(a) if config.listen.is_ipv4() => Some(bind_v6_only(a)?),
-            _ => None,
+        let (socket, socket6) = match &config.sockets {
+            Some(pair) => (pair.v4.clone(), pair.v6.clone()),
+            None => {
+                let socket = Arc::new(UdpSocket::bind(config.listen).await?);
+                let socket6 = match config.listen6 {
+                    Some(a) if config.listen.is_ipv4() => Some(Arc::new(bind_v6_only(a)?)),
+                    _ => None,
+                };
+                (socket, socket6)
+            }
         };
         let mut rng = Rng::from_entropy(3);
         let saved = match &config.state_file {
@@ -303,9 +362,14 @@ impl Dht {
         } else {
             bootstrap_hosts
         };
+        // The session's socket readers stop: the node reads the sockets from now on.
+        session.stop_udp_readers();
         let dht = Self::start(DhtConfig {
             bootstrap_hosts,
             state_file,
+            // uTP's sockets when the session has them: one port for both, told apart by the
+            // first byte of each packet.
+            sockets: session.udp(),
             ..DhtConfig::on_peer_address(tcp)
         })
         .await?;

@@ -70,7 +70,7 @@ pub(super) async fn run(
     if theirs.peer_id == t.session.peer_id {
         return;
     }
-    let super::transport::Transport { rd, wr, crypto } = stream;
+    let super::transport::Transport { rd, wr, crypto, kind } = stream;
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let stats = Arc::new(PeerStats::default());
     let key = {
@@ -98,6 +98,7 @@ pub(super) async fn run(
                 peer_interested: false,
                 outgoing,
                 crypto,
+                transport: kind,
                 listen_port: outgoing.then_some(addr.port()),
                 pex_id: None,
                 pex_sent: HashSet::new(),
@@ -111,6 +112,11 @@ pub(super) async fn run(
         super::transport::Crypto::Plaintext => &counters.peers_plaintext,
         super::transport::Crypto::Obfuscated => &counters.peers_obfuscated,
         super::transport::Crypto::Rc4 => &counters.peers_rc4,
+    });
+    crate::counters::Counters::bump(if kind == "utp" {
+        &counters.peers_utp
+    } else {
+        &counters.peers_tcp
     });
     t.event(Event::PeerJoined);
     let (out, out_rx) = queue::channel(stats.clone());

@@ -4,10 +4,10 @@
 
 use mse::{Established, Initiator, Methods, Responder};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use wire::Handshake;
 
 use super::HANDSHAKE_TIMEOUT;
+use super::transport::Stream;
 use crate::config::Encryption;
 use crate::error::EncryptionError;
 
@@ -45,7 +45,7 @@ pub(crate) fn allowed(policy: Encryption) -> Option<Methods> {
 /// Runs the initiator's side on a fresh connection; our BitTorrent handshake travels as the
 /// initial payload.
 pub(crate) async fn initiate(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     ours: &Handshake,
     provide: Methods,
 ) -> Result<Established, EncryptionError> {
@@ -85,7 +85,7 @@ pub(crate) async fn initiate(
 /// Runs the responder's side on an accepted connection whose `first` bytes were read;
 /// `lookup` finds the torrent by its `req2` hash.
 pub(crate) async fn respond(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     first: &[u8],
     allowed: Methods,
     lookup: impl Fn(&[u8; 20]) -> Option<ids::InfoHash>,
@@ -117,7 +117,7 @@ pub(crate) async fn respond(
 
 /// Reads an accepted connection's first bytes until they tell a plaintext handshake from an
 /// encrypted one (at most 20 bytes); true for plaintext.
-pub(crate) async fn sniff(stream: &mut TcpStream) -> Result<(bool, Vec<u8>), EncryptionError> {
+pub(crate) async fn sniff(stream: &mut Stream) -> Result<(bool, Vec<u8>), EncryptionError> {
     let mut first = Vec::with_capacity(20);
     let work = async {
         loop {

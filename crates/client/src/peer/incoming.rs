@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
 
+use super::transport::Stream;
 use crate::counters::Counters;
 use crate::session::{SessionShared, Slot};
 
@@ -84,7 +85,7 @@ pub(crate) async fn listen(listener: TcpListener, shared: Arc<SessionShared>) {
                 info_hash = tracing::field::Empty
             );
             tokio::spawn(tracing::Instrument::instrument(
-                incoming(shared.clone(), stream, addr, slot),
+                incoming(shared.clone(), Stream::Tcp(stream), addr, slot),
                 span,
             ));
         }
@@ -96,9 +97,38 @@ pub(crate) async fn listen(listener: TcpListener, shared: Arc<SessionShared>) {
     accept_loop(listener, backoff, on_error, on_conn).await;
 }
 
+/// The session's accept loop for uTP connections (the uTP driver hands them over).
+pub(crate) async fn listen_utp(
+    mut accepted: tokio::sync::mpsc::Receiver<(crate::utp::UtpStream, SocketAddr)>,
+    shared: Arc<SessionShared>,
+) {
+    while let Some((stream, addr)) = accepted.recv().await {
+        match shared.slot() {
+            Some(slot) => {
+                let span = tracing::debug_span!(
+                    parent: None,
+                    "peer",
+                    %addr,
+                    direction = %"in",
+                    transport = %"utp",
+                    info_hash = tracing::field::Empty
+                );
+                tokio::spawn(tracing::Instrument::instrument(
+                    incoming(shared.clone(), Stream::Utp(stream), addr, slot),
+                    span,
+                ));
+            }
+            None => {
+                Counters::bump(&shared.counters.incoming_refused);
+                tracing::debug!(%addr, "incoming uTP connection refused: max_connections reached");
+            }
+        }
+    }
+}
+
 /// Reads the handshake of an accepted connection (encrypted or not, as the session's policy
 /// allows) and runs it for its torrent.
-async fn incoming(shared: Arc<SessionShared>, stream: TcpStream, addr: SocketAddr, slot: Slot) {
+async fn incoming(shared: Arc<SessionShared>, stream: Stream, addr: SocketAddr, slot: Slot) {
     let lookup = |h: &[u8; 20]| shared.torrents().keys().find(|ih| mse::req2(ih) == *h).copied();
     let policy = shared.config.encryption;
     let (transport, hs) = match super::accept_handshake(stream, policy, lookup, &shared.counters).await {

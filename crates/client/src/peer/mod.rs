@@ -15,6 +15,7 @@ mod transfer;
 pub(crate) mod transport;
 mod writer;
 
+use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,11 +24,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tracing::Instrument;
 use wire::{Handshake, Parsed, Reserved};
 
-use crate::config::Encryption;
+use crate::config::{Encryption, TransportPolicy};
 use crate::error::{ConnectError, EncryptionError, HandshakeError, chain};
 use crate::session::Slot;
 use crate::torrent::{Event, TorrentShared};
-use transport::Transport;
+use transport::{Stream, Transport};
 
 pub(crate) use conn::UT_METADATA_ID;
 pub(crate) use flags::PeerFlags;
@@ -81,17 +82,78 @@ fn our_handshake(t: &TorrentShared) -> Handshake {
     hs
 }
 
-/// Connects to `addr` (from `bind`) and exchanges handshakes, encrypted as `policy` says
-/// (under `Enabled`, a peer that fails the encryption handshake is tried once more in
-/// plaintext); fails, saying why, unless the peer answers for the same torrent.
+/// How outgoing connections are made: from where, over what, encrypted how.
+#[derive(Clone, Debug)]
+pub(crate) struct Dial {
+    pub bind: Option<IpAddr>,
+    pub encryption: Encryption,
+    pub transport: TransportPolicy,
+    pub utp: Option<Arc<crate::utp::Endpoint>>,
+}
+
+impl Dial {
+    /// Whether `addr` answered uTP before, or was not tried: a peer whose uTP went
+    /// unanswered is dialled over TCP at once from then on (as libtorrent remembers).
+    fn try_utp(&self, addr: &SocketAddr) -> bool {
+        self.utp.as_ref().is_some_and(|u| !u.unanswered(addr))
+    }
+}
+
+/// Connects to `addr` and exchanges handshakes: over uTP and then TCP, or one of them, as
+/// `dial.transport` says (the next is tried when one gets no connection); encrypted as
+/// `dial.encryption` says (under `Enabled`, a peer that fails the encryption handshake is
+/// tried once more in plaintext). Fails, saying why, unless the peer answers for the same
+/// torrent.
 pub(crate) async fn open(
     addr: SocketAddr,
-    bind: Option<IpAddr>,
+    dial: &Dial,
     ours: &Handshake,
-    policy: Encryption,
 ) -> Result<(Transport, Handshake), ConnectError> {
-    if let Some(provide) = encrypt::offer(policy) {
-        let mut s = tcp(addr, bind).await?;
+    let utp = dial
+        .utp
+        .as_ref()
+        .filter(|u| u.sockets.socket_for(&addr).is_some());
+    let order: &[bool] = match (dial.transport, utp.is_some()) {
+        (TransportPolicy::Utp, true) => &[true],
+        (TransportPolicy::Both, true) if dial.try_utp(&addr) => &[true, false],
+        (TransportPolicy::Both, true) => &[false],
+        (TransportPolicy::Utp, false) => {
+            return Err(ConnectError::Connect(io::Error::other("no uTP socket")));
+        }
+        _ => &[false],
+    };
+    let mut last = ConnectError::Timeout;
+    for &over_utp in order {
+        match open_over(addr, dial, ours, over_utp).await {
+            Err(e @ (ConnectError::Connect(_) | ConnectError::Timeout)) => last = e,
+            other => return other,
+        }
+    }
+    Err(last)
+}
+
+/// [`open`] over one transport.
+async fn open_over(
+    addr: SocketAddr,
+    dial: &Dial,
+    ours: &Handshake,
+    over_utp: bool,
+) -> Result<(Transport, Handshake), ConnectError> {
+    let connect = || async {
+        match (&dial.utp, over_utp) {
+            (Some(u), true) => u.connect(addr).await.map(Stream::Utp).map_err(|e| {
+                if e.kind() == io::ErrorKind::TimedOut {
+                    u.remember_unanswered(addr);
+                    ConnectError::Timeout
+                } else {
+                    ConnectError::Connect(e)
+                }
+            }),
+            _ => tcp(addr, dial.bind).await.map(Stream::Tcp),
+        }
+    };
+    if let Some(provide) = encrypt::offer(dial.encryption) {
+        let mut s = connect().await?;
         match encrypt::initiate(&mut s, ours, provide).await {
             Ok(done) => {
                 let mut t = Transport::encrypted(s, done);
@@ -99,15 +161,16 @@ pub(crate) async fn open(
                 let theirs = read_handshake(&mut t.rd).await.map_err(ConnectError::Handshake)?;
                 return check(t, theirs, ours);
             }
-            Err(e) if policy == Encryption::Required => return Err(ConnectError::Encryption(e)),
+            Err(e) if dial.encryption == Encryption::Required => return Err(ConnectError::Encryption(e)),
             Err(e) => tracing::debug!(error = %chain(&e), "encryption refused; trying plaintext"),
         }
     }
-    let s = tcp(addr, bind).await?;
+    let s = connect().await?;
     let mut t = Transport::plain(s, Vec::new());
     t.wr.write_all(&ours.to_bytes())
         .await
         .map_err(ConnectError::Write)?;
+    t.wr.flush().await.map_err(ConnectError::Write)?;
     let theirs = read_handshake(&mut t.rd).await.map_err(ConnectError::Handshake)?;
     check(t, theirs, ours)
 }
@@ -130,7 +193,7 @@ fn check(t: Transport, theirs: Handshake, ours: &Handshake) -> Result<(Transport
 /// encryption handshake if `policy` allows it (finding the torrent with `lookup`), and
 /// reads the peer's BitTorrent handshake.
 pub(crate) async fn accept_handshake(
-    mut stream: tokio::net::TcpStream,
+    mut stream: Stream,
     policy: Encryption,
     lookup: impl Fn(&[u8; 20]) -> Option<ids::InfoHash>,
     counters: &crate::counters::Counters,
@@ -159,7 +222,7 @@ pub(crate) async fn accept_handshake(
 /// The encryption part of [`accept_handshake`]: the finished MSE handshake, or the
 /// plaintext connection's first bytes.
 async fn accept_in(
-    stream: &mut tokio::net::TcpStream,
+    stream: &mut Stream,
     policy: Encryption,
     lookup: impl Fn(&[u8; 20]) -> Option<ids::InfoHash>,
 ) -> Result<Result<mse::Established, Vec<u8>>, EncryptionErrorOr> {
@@ -198,13 +261,7 @@ pub(crate) async fn connect(t: Arc<TorrentShared>, addr: SocketAddr, slot: Slot)
 }
 
 async fn connect_in_span(t: Arc<TorrentShared>, addr: SocketAddr, _slot: Slot) {
-    let result = open(
-        addr,
-        t.session.bind,
-        &our_handshake(&t),
-        t.session.config.encryption,
-    )
-    .await;
+    let result = open(addr, &t.session.dial(), &our_handshake(&t)).await;
     {
         let mut s = t.lock();
         s.connecting = s.connecting.saturating_sub(1);

@@ -13,6 +13,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
+use crate::utp::UtpStream;
+
 /// Largest piece of a write encrypted at once.
 const CHUNK: usize = 64 * 1024;
 
@@ -38,30 +40,103 @@ impl Crypto {
     }
 }
 
-/// The two halves of a connection and how it is protected.
+/// A peer connection before it is split: TCP or uTP.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    Tcp(TcpStream),
+    Utp(UtpStream),
+}
+
+impl Stream {
+    /// `tcp` or `utp`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Tcp(_) => "tcp",
+            Self::Utp(_) => "utp",
+        }
+    }
+
+    fn split(self) -> (ReadInner, WriteInner) {
+        match self {
+            Self::Tcp(s) => {
+                let _ = s.set_nodelay(true);
+                let (r, w) = s.into_split();
+                (ReadInner::Tcp(r), WriteInner::Tcp(w))
+            }
+            Self::Utp(s) => (ReadInner::Utp(s.clone()), WriteInner::Utp(s)),
+        }
+    }
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Self::Utp(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Self::Utp(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Self::Utp(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            Self::Utp(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
+enum ReadInner {
+    Tcp(OwnedReadHalf),
+    Utp(UtpStream),
+}
+
+enum WriteInner {
+    Tcp(OwnedWriteHalf),
+    Utp(UtpStream),
+}
+
+/// The two halves of a connection, what carries it and how it is protected.
 #[derive(Debug)]
 pub(crate) struct Transport {
     pub rd: PeerReader,
     pub wr: PeerWriter,
     pub crypto: Crypto,
+    /// `tcp` or `utp`.
+    pub kind: &'static str,
 }
 
 impl Transport {
     /// A plaintext connection; `prefix` is what was already read from it.
-    pub fn plain(stream: TcpStream, prefix: Vec<u8>) -> Self {
-        let _ = stream.set_nodelay(true);
-        let (rd, wr) = stream.into_split();
+    pub fn plain(stream: Stream, prefix: Vec<u8>) -> Self {
+        let kind = stream.kind();
+        let (rd, wr) = stream.split();
         Self {
             rd: PeerReader::new(rd, prefix, None),
             wr: PeerWriter::new(wr, None),
             crypto: Crypto::Plaintext,
+            kind,
         }
     }
 
     /// A connection whose encryption handshake finished as `done`.
-    pub fn encrypted(stream: TcpStream, done: Established) -> Self {
-        let _ = stream.set_nodelay(true);
-        let (rd, wr) = stream.into_split();
+    pub fn encrypted(stream: Stream, done: Established) -> Self {
+        let kind = stream.kind();
+        let (rd, wr) = stream.split();
         Self {
             rd: PeerReader::new(rd, done.received, done.decrypt),
             wr: PeerWriter::new(wr, done.encrypt),
@@ -69,13 +144,14 @@ impl Transport {
                 Method::Rc4 => Crypto::Rc4,
                 Method::Plaintext => Crypto::Obfuscated,
             },
+            kind,
         }
     }
 }
 
 /// The reading half: the bytes read ahead first, then the socket's, decrypted.
 pub(crate) struct PeerReader {
-    inner: OwnedReadHalf,
+    inner: ReadInner,
     prefix: Vec<u8>,
     at: usize,
     cipher: Option<Cipher>,
@@ -90,7 +166,7 @@ impl std::fmt::Debug for PeerReader {
 }
 
 impl PeerReader {
-    fn new(inner: OwnedReadHalf, prefix: Vec<u8>, cipher: Option<Cipher>) -> Self {
+    fn new(inner: ReadInner, prefix: Vec<u8>, cipher: Option<Cipher>) -> Self {
         Self {
             inner,
             prefix,
@@ -114,7 +190,10 @@ impl AsyncRead for PeerReader {
             return Poll::Ready(Ok(()));
         }
         let before = buf.filled().len();
-        ready!(Pin::new(&mut me.inner).poll_read(cx, buf))?;
+        match &mut me.inner {
+            ReadInner::Tcp(r) => ready!(Pin::new(r).poll_read(cx, buf))?,
+            ReadInner::Utp(r) => ready!(Pin::new(r).poll_read(cx, buf))?,
+        }
         if let Some(c) = me.cipher.as_mut() {
             c.apply(&mut buf.filled_mut()[before..]);
         }
@@ -125,7 +204,7 @@ impl AsyncRead for PeerReader {
 /// The writing half: plaintext straight through, or encrypted into `out` and written from
 /// there.
 pub(crate) struct PeerWriter {
-    inner: OwnedWriteHalf,
+    inner: WriteInner,
     cipher: Option<Cipher>,
     out: Vec<u8>,
     sent: usize,
@@ -140,7 +219,7 @@ impl std::fmt::Debug for PeerWriter {
 }
 
 impl PeerWriter {
-    fn new(inner: OwnedWriteHalf, cipher: Option<Cipher>) -> Self {
+    fn new(inner: WriteInner, cipher: Option<Cipher>) -> Self {
         Self {
             inner,
             cipher,
@@ -152,7 +231,7 @@ impl PeerWriter {
     /// Writes what is encrypted and not yet sent.
     fn drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.sent < self.out.len() {
-            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.out[self.sent..]))?;
+            let n = ready!(self.inner.poll_write(cx, &self.out[self.sent..]))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
@@ -168,7 +247,7 @@ impl AsyncWrite for PeerWriter {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let me = self.get_mut();
         if me.cipher.is_none() {
-            return Pin::new(&mut me.inner).poll_write(cx, buf);
+            return me.inner.poll_write(cx, buf);
         }
         ready!(me.drain(cx))?;
         let n = buf.len().min(CHUNK);
@@ -187,12 +266,27 @@ impl AsyncWrite for PeerWriter {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let me = self.get_mut();
         ready!(me.drain(cx))?;
-        Pin::new(&mut me.inner).poll_flush(cx)
+        match &mut me.inner {
+            WriteInner::Tcp(w) => Pin::new(w).poll_flush(cx),
+            WriteInner::Utp(w) => Pin::new(w).poll_flush(cx),
+        }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let me = self.get_mut();
         ready!(me.drain(cx))?;
-        Pin::new(&mut me.inner).poll_shutdown(cx)
+        match &mut me.inner {
+            WriteInner::Tcp(w) => Pin::new(w).poll_shutdown(cx),
+            WriteInner::Utp(w) => Pin::new(w).poll_shutdown(cx),
+        }
+    }
+}
+
+impl WriteInner {
+    fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self {
+            Self::Tcp(w) => Pin::new(w).poll_write(cx, buf),
+            Self::Utp(w) => Pin::new(w).poll_write(cx, buf),
+        }
     }
 }

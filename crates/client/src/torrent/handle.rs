@@ -147,6 +147,7 @@ impl TorrentHandle {
                     snubbed: p.stats.flags.snubbed(),
                     outgoing: p.outgoing,
                     encryption: p.crypto.as_str(),
+                    transport: p.transport,
                     send_queue: p.stats.send_queue.load(Ordering::Relaxed),
                     send_queue_peak: p.stats.send_queue_peak.load(Ordering::Relaxed),
                 }

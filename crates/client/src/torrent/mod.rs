@@ -99,6 +99,8 @@ pub(crate) struct PeerEntry {
     pub outgoing: bool,
     /// Plaintext, obfuscated or RC4.
     pub crypto: crate::peer::transport::Crypto,
+    /// `tcp` or `utp`.
+    pub transport: &'static str,
     /// The port it listens on (its address for outgoing connections, else BEP 10 `p`).
     pub listen_port: Option<u16>,
     /// Its id for ut_pex messages, when it supports them.

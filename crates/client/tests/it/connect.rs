@@ -19,6 +19,17 @@ use tracker_proto::common::{AnnounceResponse, ResponsePeer};
 
 use crate::common::*;
 
+/// A session dialling over TCP only: the fake peers here listen on TCP, and what is tested is
+/// when the dial starts, not over what.
+async fn tcp_session() -> client::Session {
+    client::Session::new(client::SessionConfig {
+        transport: client::TransportPolicy::Tcp,
+        ..config()
+    })
+    .await
+    .unwrap()
+}
+
 /// A "peer" that records that someone connected.
 async fn fake_peer() -> (SocketAddr, Arc<AtomicBool>) {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -82,7 +93,7 @@ async fn peers_from_an_announce_are_connected_without_waiting_for_a_tick() {
     let src = TempDir::new("connect-trk-src");
     let torrent = make_torrent(src.path(), TorrentVersion::V1, &[url]);
     let dst = TempDir::new("connect-trk-dst");
-    let s = session().await;
+    let s = tcp_session().await;
     let mut o = opts(dst.path(), vec![]);
     o.no_trackers = false;
     let _h = s.add(torrent, o).await.unwrap();
@@ -94,7 +105,7 @@ async fn peers_added_by_hand_are_connected_without_waiting_for_a_tick() {
     let src = TempDir::new("connect-hand-src");
     let torrent = make_torrent(src.path(), TorrentVersion::V1, &[]);
     let dst = TempDir::new("connect-hand-dst");
-    let s = session().await;
+    let s = tcp_session().await;
     let h = s.add(torrent, opts(dst.path(), vec![])).await.unwrap();
     // Let the driver take its first (immediate) tick with nothing to connect.
     for _ in 0..100 {

@@ -22,3 +22,4 @@ mod resume_forgery;
 mod swarm;
 mod tracker_http;
 mod trackers;
+mod utp;

@@ -1,0 +1,289 @@
+//! uTP on the session's UDP sockets: the thin driver around the pure `utp` crate. One task
+//! takes the datagrams (from the sockets, or from the DHT when it shares them: packets that
+//! do not start with `d`), hands each to its connection by (address, connection id), runs
+//! the retransmission timers, and passes new incoming connections to the session. Streams
+//! send from the caller's task, straight to the socket.
+
+mod stream;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use utp::{Connection, Kind, Packet, State};
+
+use crate::dht::{Datagram, UdpPair};
+use crate::rng::Rng;
+
+pub(crate) use stream::UtpStream;
+
+/// Datagrams waiting for the driver; past this the newest are dropped, as the kernel would.
+const FEED: usize = 4096;
+/// How often timers are looked at (the shortest retransmission timeout is 500 ms).
+const TICK: Duration = Duration::from_millis(20);
+/// A guard on an outgoing connection's wait: the connection itself gives up after its SYN
+/// went unanswered three times (7 s).
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// Most uTP connections at once (each is also held to the session's `max_connections`).
+const MAX_CONNECTIONS: usize = 4096;
+/// Most peers remembered as not answering uTP.
+const MAX_UNANSWERED: usize = 10_000;
+
+/// One connection's state and who waits on it.
+pub(crate) struct Entry {
+    pub conn: Connection,
+    pub addr: SocketAddr,
+    pub reader: Option<Waker>,
+    pub writer: Option<Waker>,
+    /// The application dropped its stream: the entry goes once the connection ends.
+    pub released: bool,
+}
+
+pub(crate) type Shared = Arc<Mutex<Entry>>;
+
+pub(crate) fn lock(e: &Mutex<Entry>) -> MutexGuard<'_, Entry> {
+    e.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The session's uTP endpoint.
+pub(crate) struct Endpoint {
+    pub sockets: UdpPair,
+    pub config: utp::Config,
+    conns: Mutex<HashMap<(SocketAddr, u16), Shared>>,
+    /// Peers whose uTP went unanswered (forgotten all at once past [`MAX_UNANSWERED`]).
+    unanswered: Mutex<std::collections::HashSet<SocketAddr>>,
+    rng: Mutex<Rng>,
+    epoch: std::time::Instant,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("sockets", &self.sockets)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Endpoint {
+    /// An endpoint on `sockets`.
+    pub fn new(sockets: UdpPair) -> Arc<Self> {
+        Arc::new(Self {
+            sockets,
+            config: utp::Config::default(),
+            conns: Mutex::new(HashMap::new()),
+            unanswered: Mutex::new(std::collections::HashSet::new()),
+            rng: Mutex::new(Rng::from_entropy(0x0075_7470)),
+            epoch: std::time::Instant::now(),
+        })
+    }
+
+    /// Whether `addr` did not answer a uTP connection before.
+    pub fn unanswered(&self, addr: &SocketAddr) -> bool {
+        self.unanswered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(addr)
+    }
+
+    /// Remembers that `addr` did not answer.
+    pub fn remember_unanswered(&self, addr: SocketAddr) {
+        let mut set = self.unanswered.lock().unwrap_or_else(|p| p.into_inner());
+        if set.len() >= MAX_UNANSWERED {
+            set.clear();
+        }
+        set.insert(addr);
+    }
+
+    /// Microseconds on the endpoint's clock.
+    pub fn now(&self) -> u64 {
+        self.epoch.elapsed().as_micros() as u64
+    }
+
+    fn conns(&self) -> MutexGuard<'_, HashMap<(SocketAddr, u16), Shared>> {
+        self.conns.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends what `e`'s connection has to send. A full socket buffer drops the packet, which
+    /// uTP treats as a loss.
+    pub fn flush(&self, e: &mut Entry) {
+        let Some(socket) = self.sockets.socket_for(&e.addr) else {
+            return;
+        };
+        let now = self.now();
+        let mut buf = Vec::with_capacity(self.config.packet_size + 64);
+        while e.conn.poll_transmit(now, &mut buf) {
+            let _ = socket.try_send_to(&buf, e.addr);
+        }
+    }
+
+    /// Opens a connection to `addr`; fails after [`CONNECT_TIMEOUT`] without an answer.
+    pub async fn connect(self: &Arc<Self>, addr: SocketAddr) -> std::io::Result<UtpStream> {
+        if self.sockets.socket_for(&addr).is_none() {
+            return Err(std::io::Error::other("no UDP socket of that address family"));
+        }
+        let entry = {
+            let mut conns = self.conns();
+            if conns.len() >= MAX_CONNECTIONS {
+                return Err(std::io::Error::other("too many uTP connections"));
+            }
+            let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+            let id = loop {
+                let id = rng.next_u64() as u16;
+                if !conns.contains_key(&(addr, id)) && !conns.contains_key(&(addr, id.wrapping_add(1))) {
+                    break id;
+                }
+            };
+            let entry = Arc::new(Mutex::new(Entry {
+                conn: Connection::connect(self.config.clone(), id, self.now()),
+                addr,
+                reader: None,
+                writer: None,
+                released: false,
+            }));
+            conns.insert((addr, id), entry.clone());
+            entry
+        };
+        self.flush(&mut lock(&entry));
+        let stream = UtpStream::new(self.clone(), entry);
+        match tokio::time::timeout(CONNECT_TIMEOUT, stream.connected()).await {
+            Ok(Ok(())) => Ok(stream),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
+        }
+    }
+
+    /// Handles one datagram; a new incoming connection is returned.
+    fn on_datagram(self: &Arc<Self>, bytes: &[u8], from: SocketAddr) -> Option<UtpStream> {
+        let p = Packet::parse(bytes).ok()?;
+        let id = if p.kind == Kind::Syn {
+            p.conn_id.wrapping_add(1)
+        } else {
+            p.conn_id
+        };
+        let now = self.now();
+        let found = self.conns().get(&(from, id)).cloned();
+        if let Some(entry) = found {
+            let mut e = lock(&entry);
+            e.conn.handle(&p, now);
+            self.flush(&mut e);
+            wake(&mut e);
+            return None;
+        }
+        if p.kind != Kind::Syn {
+            return None;
+        }
+        let entry = {
+            let mut conns = self.conns();
+            if conns.len() >= MAX_CONNECTIONS {
+                return None;
+            }
+            let seq = self.rng.lock().unwrap_or_else(|p| p.into_inner()).next_u64() as u16;
+            let entry = Arc::new(Mutex::new(Entry {
+                conn: Connection::accept(self.config.clone(), &p, seq, now),
+                addr: from,
+                reader: None,
+                writer: None,
+                released: false,
+            }));
+            conns.insert((from, id), entry.clone());
+            entry
+        };
+        self.flush(&mut lock(&entry));
+        Some(UtpStream::new(self.clone(), entry))
+    }
+
+    /// Runs the timers; forgets connections that ended and were let go.
+    fn tick(&self) {
+        let now = self.now();
+        let entries: Vec<((SocketAddr, u16), Shared)> =
+            self.conns().iter().map(|(k, v)| (*k, v.clone())).collect();
+        let mut gone = Vec::new();
+        for (key, entry) in entries {
+            let mut e = lock(&entry);
+            if e.conn.poll_timeout().is_some_and(|t| t <= now) {
+                tracing::trace!(?key, state = %e.conn.debug_line(), "uTP timeout");
+                e.conn.on_timeout(now);
+                self.flush(&mut e);
+                wake(&mut e);
+            }
+            let ended = matches!(e.conn.state(), State::Closed | State::Reset | State::TimedOut);
+            // Let go and with nothing left in flight (its FIN acknowledged): done with it.
+            let finished = e.released && e.conn.poll_timeout().is_none() && e.conn.state() != State::SynSent;
+            if ended || finished {
+                gone.push(key);
+            }
+        }
+        if !gone.is_empty() {
+            let mut conns = self.conns();
+            for k in gone {
+                conns.remove(&k);
+            }
+        }
+    }
+}
+
+/// Wakes whoever waits on the connection.
+pub(crate) fn wake(e: &mut Entry) {
+    if let Some(w) = e.reader.take() {
+        w.wake();
+    }
+    if let Some(w) = e.writer.take() {
+        w.wake();
+    }
+}
+
+/// Reads the sockets until the DHT takes them over (the task is then aborted), passing
+/// what is not KRPC to `feed`.
+pub(crate) async fn read_socket(socket: Arc<tokio::net::UdpSocket>, feed: mpsc::Sender<Datagram>) {
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        let Ok((n, from)) = socket.recv_from(&mut buf).await else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        if n > 0 && buf[0] != b'd' && feed.try_send((buf[..n].to_vec(), from)).is_err() {
+            // The driver is behind: dropped, as a full socket buffer would.
+        }
+    }
+}
+
+/// The driver: datagrams in, timers, new connections out to `accepted`.
+pub(crate) async fn drive(
+    ep: Arc<Endpoint>,
+    mut feed: mpsc::Receiver<Datagram>,
+    accepted: mpsc::Sender<(UtpStream, SocketAddr)>,
+) {
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            // Packets first: a timer must not fire for an answer that is already here.
+            biased;
+            got = feed.recv() => {
+                let Some((bytes, from)) = got else { return };
+                if let Some(stream) = ep.on_datagram(&bytes, from)
+                    && accepted.try_send((stream, from)).is_err()
+                {
+                    tracing::debug!(%from, "uTP connection refused: the accept queue is full");
+                }
+                // Whatever else is queued, before the next timer round.
+                while let Ok((bytes, from)) = feed.try_recv() {
+                    if let Some(stream) = ep.on_datagram(&bytes, from)
+                        && accepted.try_send((stream, from)).is_err()
+                    {
+                        tracing::debug!(%from, "uTP connection refused: the accept queue is full");
+                    }
+                }
+            }
+            _ = tick.tick() => ep.tick(),
+        }
+    }
+}
+
+/// The feed for [`drive`].
+pub(crate) fn feed() -> (mpsc::Sender<Datagram>, mpsc::Receiver<Datagram>) {
+    mpsc::channel(FEED)
+}
