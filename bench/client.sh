@@ -23,62 +23,18 @@ nexsuj=${NEXSUJ:-${CARGO_TARGET_DIR:-/var/tmp/nexsuj-target}/release/nexsuj}
 [[ $nexsuj == /* ]] || nexsuj=$PWD/$nexsuj
 tools=/var/tmp/nexsuj-tools
 rqbit=${RQBIT:-$(command -v rqbit || echo "$tools/rqbit/bin/rqbit")}
-py=/usr/bin/python3
 
 if [[ ! -x $rqbit ]]; then
     echo "installing rqbit into $tools/rqbit (cargo install, a few minutes)" >&2
     CARGO_TARGET_DIR=$tools/rqbit-target cargo install rqbit --locked --root "$tools/rqbit" >&2
     rqbit=$tools/rqbit/bin/rqbit
 fi
-for tool in "$nexsuj" /usr/bin/time; do
-    [[ -x $tool ]] || { echo "error: $tool not found (cargo build --release -p nexsuj; apt-get install time)" >&2; exit 1; }
-done
-$py -c 'import libtorrent' || { echo "error: run interop/setup.sh (python3-libtorrent)" >&2; exit 1; }
+source "$(dirname "$0")/pairs.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/nexsuj-bench-client.XXXXXX")
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-mkdir -p "$tmp/seed"
-echo "writing $size of pseudo-random data" >&2
-{ openssl enc -aes-128-ctr -pbkdf2 -nosalt -pass pass:nexsuj-bench </dev/zero 2>/dev/null || true; } |
-    head -c "$size" >"$tmp/seed/data.bin"
-"$nexsuj" create "$tmp/seed/data.bin" -t http://127.0.0.1:1/announce --piece-length "$piece" --no-date \
-    -o "$tmp/data.torrent" >/dev/null
-cat "$tmp/seed/data.bin" >/dev/null
-
-cat >"$tmp/lt.py" <<'PY'
-import sys, time, libtorrent as lt
-mode, torrent, path, port = sys.argv[1:5]
-peer = sys.argv[5] if len(sys.argv) > 5 else None
-s = lt.session({'listen_interfaces': f'127.0.0.1:{port}', 'enable_dht': False, 'enable_lsd': False,
-                'enable_upnp': False, 'enable_natpmp': False, 'enable_outgoing_utp': False,
-                'enable_incoming_utp': False, 'allow_multiple_connections_per_ip': True,
-                'alert_mask': 0})
-p = lt.add_torrent_params()
-p.ti = lt.torrent_info(torrent)
-p.save_path = path
-if mode == 'seed':
-    p.flags |= lt.torrent_flags.seed_mode
-h = s.add_torrent(p)
-if mode == 'seed':
-    print('ready', flush=True)
-    while True:
-        time.sleep(3600)
-h.connect_peer(('127.0.0.1', int(peer)))
-while not h.status().is_seeding:
-    time.sleep(0.05)
-PY
+lt="$(cd "$(dirname "$0")" && pwd)/lt_peer.py"
 
 lt_port=$(free_port)
-$py "$tmp/lt.py" seed "$tmp/data.torrent" "$tmp/seed" "$lt_port" >"$tmp/seed.log" &
+$py "$lt" seed "$tmp/data.torrent" "$tmp/seed" "$lt_port" >"$tmp/seed.log" &
 pids+=($!)
 for _ in $(seq 100); do grep -q ready "$tmp/seed.log" && break; sleep 0.1; done
 
@@ -88,7 +44,7 @@ run_leecher() {
     local port
     port=$(free_port)
     case $name in
-    warmup | libtorrent) echo "$py $tmp/lt.py leech $tmp/data.torrent $tmp/out $port $lt_port" ;;
+    warmup | libtorrent) echo "$py $lt leech $tmp/data.torrent $tmp/out $port $lt_port" ;;
     nexsuj) echo "$nexsuj download $tmp/data.torrent -o $tmp/out --no-trackers --peer 127.0.0.1:$lt_port --listen 127.0.0.1 --port $port" ;;
     nexsuj-pair) echo "$nexsuj download $tmp/data.torrent -o $tmp/out --no-trackers --peer 127.0.0.1:$seed_port --listen 127.0.0.1 --port $port" ;;
     rqbit) echo "$rqbit --disable-dht --disable-dht-persistence --disable-upnp-port-forward --disable-lsd --disable-trackers --listen-port $port download --disable-http-api -e -o $tmp/out --initial-peers 127.0.0.1:$lt_port $tmp/data.torrent" ;;

@@ -13,54 +13,22 @@ size=${SIZE:-1G}
 runs=${RUNS:-3}
 nexsuj=${NEXSUJ:-${CARGO_TARGET_DIR:-/var/tmp/nexsuj-target}/release/nexsuj}
 [[ $nexsuj == /* ]] || nexsuj=$PWD/$nexsuj
-py=/usr/bin/python3
-[[ -x $nexsuj ]] || { echo "error: $nexsuj not found (cargo build --release -p nexsuj)" >&2; exit 1; }
-$py -c 'import libtorrent' || { echo "error: run interop/setup.sh (python3-libtorrent)" >&2; exit 1; }
-
-tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/nexsuj-bench-enc.XXXXXX")
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+piece=1MiB
+source "$(dirname "$0")/pairs.sh"
 ticks() { awk '{print $14 + $15}' /proc/"$1"/stat; }
 hz=$(getconf CLK_TCK)
-
-mkdir -p "$tmp/seed"
-{ openssl enc -aes-128-ctr -pbkdf2 -nosalt -pass pass:nexsuj-bench </dev/zero 2>/dev/null || true; } |
-    head -c "$size" >"$tmp/seed/data.bin"
-"$nexsuj" create "$tmp/seed/data.bin" -t http://127.0.0.1:1/announce --piece-length 1MiB --no-date \
-    -o "$tmp/data.torrent" >/dev/null
 gib=$(echo "scale=6; $(stat -c %s "$tmp/seed/data.bin") / 1073741824" | bc)
 
-cat >"$tmp/lt.py" <<'PY'
-import sys, time, libtorrent as lt
-mode, crypto, torrent, path, port = sys.argv[1:6]
-peer = sys.argv[6] if len(sys.argv) > 6 else None
-forced = crypto == 'rc4'
-s = lt.session({'listen_interfaces': f'127.0.0.1:{port}', 'enable_dht': False, 'enable_lsd': False,
-                'enable_upnp': False, 'enable_natpmp': False, 'enable_outgoing_utp': False,
-                'enable_incoming_utp': False, 'allow_multiple_connections_per_ip': True, 'alert_mask': 0,
-                'out_enc_policy': int(lt.enc_policy.forced if forced else lt.enc_policy.disabled),
-                'in_enc_policy': int(lt.enc_policy.forced if forced else lt.enc_policy.disabled),
-                'allowed_enc_level': int(lt.enc_level.rc4 if forced else lt.enc_level.plaintext)})
-p = lt.add_torrent_params()
-p.ti = lt.torrent_info(torrent)
-p.save_path = path
-if mode == 'seed':
-    p.flags |= lt.torrent_flags.seed_mode
-h = s.add_torrent(p)
-if mode == 'seed':
-    print('ready', flush=True)
-    while True:
-        time.sleep(3600)
-h.connect_peer(('127.0.0.1', int(peer)))
-while not h.status().is_seeding:
-    time.sleep(0.05)
-PY
+lt="$(cd "$(dirname "$0")" && pwd)/lt_peer.py"
+
+# lt_crypto plaintext|rc4: libtorrent's settings for it (policies disabled|forced = 2|0, levels plaintext|rc4 = 1|2).
+lt_crypto() {
+    if [[ $1 == rc4 ]]; then
+        echo '{"out_enc_policy":0,"in_enc_policy":0,"allowed_enc_level":2}'
+    else
+        echo '{"out_enc_policy":2,"in_enc_policy":2,"allowed_enc_level":1}'
+    fi
+}
 
 # start_seeder PROGRAM CRYPTO: starts it, waits until it serves; sets seed_pid, seed_port.
 start_seeder() {
@@ -73,7 +41,7 @@ start_seeder() {
         seed_pid=$!
         for _ in $(seq 600); do grep -q "pieces verified" "$tmp/seed.log" && break; sleep 0.1; done
     else
-        $py "$tmp/lt.py" seed "$2" "$tmp/data.torrent" "$tmp/seed" "$seed_port" >"$tmp/seed.log" 2>&1 &
+        $py "$lt" seed "$tmp/data.torrent" "$tmp/seed" "$seed_port" - "$(lt_crypto "$2")" >"$tmp/seed.log" 2>&1 &
         seed_pid=$!
         for _ in $(seq 100); do grep -q ready "$tmp/seed.log" && break; sleep 0.1; done
     fi
@@ -88,7 +56,7 @@ leech_cmd() { # PROGRAM CRYPTO
         [[ $2 == rc4 ]] && policy=required
         echo "$nexsuj download $tmp/data.torrent -o $tmp/out --no-trackers --no-dht --encryption $policy --peer 127.0.0.1:$seed_port --listen 127.0.0.1 --port $port"
     else
-        echo "$py $tmp/lt.py leech $2 $tmp/data.torrent $tmp/out $port $seed_port"
+        echo "$py $lt leech $tmp/data.torrent $tmp/out $port $seed_port $(lt_crypto "$2")"
     fi
 }
 

@@ -20,6 +20,9 @@ pub struct Config {
     pub recv_buffer: usize,
     /// Timeouts in a row after which the connection is given up.
     pub max_retries: u32,
+    /// Timeouts of the SYN after which it is given up: 1 (3 s in all, libtorrent's figure),
+    /// so that a peer without uTP is dialled over TCP soon.
+    pub syn_retries: u32,
 }
 
 impl Default for Config {
@@ -29,6 +32,7 @@ impl Default for Config {
             send_buffer: 1 << 20,
             recv_buffer: 1 << 20,
             max_retries: 7,
+            syn_retries: 1,
         }
     }
 }
@@ -258,9 +262,11 @@ impl Connection {
     /// Moves received bytes into `buf`; how many.
     pub fn read(&mut self, buf: &mut [u8]) -> usize {
         let n = buf.len().min(self.readable.len());
-        for (dst, src) in buf.iter_mut().zip(self.readable.drain(..n)) {
-            *dst = src;
-        }
+        let (a, b) = self.readable.as_slices();
+        let from_a = n.min(a.len());
+        buf[..from_a].copy_from_slice(&a[..from_a]);
+        buf[from_a..n].copy_from_slice(&b[..n - from_a]);
+        self.readable.drain(..n);
         if n > 0 && self.window_opened(n) {
             self.ack_needed = true;
         }

@@ -6,8 +6,6 @@ use crate::conn::{Connection, Sent, State};
 use crate::packet::{HEADER, Kind, Packet};
 use crate::seq::before;
 
-/// Timeouts of a SYN before the connection is given up.
-const SYN_RETRIES: u32 = 2;
 /// Packets acked past a missing one (selectively or by duplicate acks) that make it lost.
 const LOSS_THRESHOLD: usize = 3;
 
@@ -249,10 +247,8 @@ impl Connection {
             return;
         }
         self.retries += 1;
-        // A SYN is tried three times (1, 2 and 4 s): a peer that does not speak uTP is
-        // dialled over TCP soon instead.
         let most = if self.state == State::SynSent {
-            SYN_RETRIES
+            self.config.syn_retries
         } else {
             self.config.max_retries
         };

@@ -58,7 +58,11 @@ fn transfer_from(
 ) -> (Vec<u8>, Vec<u8>, f64, u64) {
     let mut rng = Rng::seeded(seed);
     let mut now = 1_000_000u64;
-    let config = Config::default();
+    // A SYN may be lost several times in a row on these links.
+    let config = Config {
+        syn_retries: 8,
+        ..Config::default()
+    };
     let mut a = Connection::connect(config.clone(), 7000, now);
     let mut b: Option<Connection> = None;
     let mut wire = BinaryHeap::new();
