@@ -209,7 +209,7 @@ impl Connection {
     #[doc(hidden)]
     pub fn debug_line(&self) -> String {
         format!(
-            "state {:?} seq {} ack {} flight {} ({} bytes, front {:?}) outgoing {} readable {} reorder {} cwnd {} peer_wnd {} rto {} retries {}",
+            "state {:?} seq {} ack {} flight {} ({} bytes, front {:?}) outgoing {} readable {} reorder {} cwnd {} queuing {} peer_wnd {} rto {} retries {}",
             self.state,
             self.seq_nr,
             self.ack_nr,
@@ -222,6 +222,7 @@ impl Connection {
             self.readable.len(),
             self.reorder.len(),
             self.cc.window(),
+            self.cc.queuing_delay(),
             self.peer_wnd,
             self.rtt.rto(),
             self.retries

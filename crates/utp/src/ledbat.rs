@@ -1,6 +1,6 @@
 //! LEDBAT (RFC 6817) as BEP 29 and libtorrent use it: the window grows while the measured
-//! queuing delay stays under a 100 ms target and shrinks as it goes over, so a uTP transfer
-//! gives way to other traffic; halved on a loss, one packet after a timeout. The round-trip
+//! queuing delay stays under a 100 ms target and shrinks as it goes over (multiplicatively, as
+//! LEDBAT++ does), so a uTP transfer gives way to other traffic; halved on a loss, one packet after a timeout. The round-trip
 //! time is estimated as TCP does, for the retransmission timeout.
 
 /// Queuing delay LEDBAT aims for, microseconds.
@@ -80,6 +80,14 @@ impl Ledbat {
         }
         self.slow_start = false;
         let acked = acked as f64;
+        if off_target < 0.0 {
+            // Over the target: a multiplicative decrease (LEDBAT++), up to half the window a
+            // round trip. The additive one of RFC 6817 (3,000 bytes a round trip) takes minutes
+            // to leave a bottleneck's queue to the TCP flow that needs it.
+            let over = (queuing / TARGET as f64 - 1.0).min(0.5);
+            self.cwnd = (self.cwnd - acked * over).max(self.min());
+            return;
+        }
         let window_factor = acked.min(self.cwnd) / self.cwnd.max(acked);
         self.cwnd = (self.cwnd + MAX_GAIN * off_target * window_factor).max(self.min());
     }

@@ -210,8 +210,13 @@ impl Endpoint {
         let entries: Vec<((SocketAddr, u16), Shared)> =
             self.conns().iter().map(|(k, v)| (*k, v.clone())).collect();
         let mut gone = Vec::new();
+        // Once a second, each connection's state at trace level (window, queuing delay, flight).
+        let report = now / 1_000_000 != now.saturating_sub(TICK.as_micros() as u64) / 1_000_000;
         for (key, entry) in entries {
             let mut e = lock(&entry);
+            if report {
+                tracing::trace!(?key, state = %e.conn.debug_line(), "uTP connection");
+            }
             if e.conn.poll_timeout().is_some_and(|t| t <= now) {
                 tracing::trace!(?key, state = %e.conn.debug_line(), "uTP timeout");
                 e.conn.on_timeout(now);
