@@ -178,7 +178,39 @@ async fn bind_all(ips: &[IpAddr], port: u16) -> io::Result<Vec<TcpListener>> {
     Ok(out)
 }
 
-async fn listen(config: &SessionConfig) -> Result<Vec<TcpListener>, ClientError> {
+/// Binds the TCP listeners, and the UDP sockets for uTP on the same port (unless TCP only):
+/// a port whose UDP side is taken is passed over for the next one (for port 0, another free
+/// one is drawn, up to 16 times), so that peers reach both on one port.
+async fn listen(
+    config: &SessionConfig,
+) -> Result<(Vec<TcpListener>, Option<crate::dht::UdpPair>), ClientError> {
+    let mut last_error = None;
+    let draws = if config.ports == (0, 0) && config.transport.utp() {
+        16
+    } else {
+        1
+    };
+    for _ in 0..draws {
+        let listeners = listen_tcp(config).await?;
+        let Some(first) = listeners.first().and_then(|l| l.local_addr().ok()) else {
+            return Ok((listeners, None));
+        };
+        if !config.transport.utp() {
+            return Ok((listeners, None));
+        }
+        match crate::dht::UdpPair::bind(first) {
+            Ok(u) => return Ok((listeners, Some(u))),
+            Err(e) => last_error = Some((first, e)),
+        }
+    }
+    // Only the UDP side failed: TCP alone, said in the log.
+    if let Some((addr, e)) = last_error {
+        tracing::warn!(%addr, error = %e, "no UDP socket for uTP on the peer port; TCP only");
+    }
+    Ok((listen_tcp(config).await?, None))
+}
+
+async fn listen_tcp(config: &SessionConfig) -> Result<Vec<TcpListener>, ClientError> {
     let (first, last) = config.ports;
     let mut error = io::Error::other("no port to try");
     for port in first..=last.max(first) {
@@ -254,20 +286,8 @@ impl Session {
         }
         let http =
             crate::tracker::HttpClient::new(config.tracker_ca.as_deref()).map_err(ClientError::TrackerTls)?;
-        let listeners = listen(&config).await?;
+        let (listeners, udp) = listen(&config).await?;
         let listen: Vec<SocketAddr> = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
-        // uTP on the same port as TCP, over UDP; a port whose UDP side is taken leaves the
-        // session on TCP (said in the log).
-        let udp = match (config.transport.utp(), listen.first()) {
-            (true, Some(first)) => match crate::dht::UdpPair::bind(*first) {
-                Ok(u) => Some(u),
-                Err(e) => {
-                    tracing::warn!(addr = %first, error = %e, "no UDP socket for uTP; TCP only");
-                    None
-                }
-            },
-            _ => None,
-        };
         let utp = udp.clone().map(crate::utp::Endpoint::new);
         let (feed_tx, feed_rx) = crate::utp::feed();
         let utp_feed = utp.as_ref().map(|_| feed_tx.clone());
