@@ -74,26 +74,7 @@ pub(crate) async fn listen(listener: TcpListener, shared: Arc<SessionShared>) {
         Counters::bump(&shared.counters.accept_errors);
         tracing::warn!(error = %e, "accepting a peer connection failed; pausing");
     };
-    let on_conn = |stream: TcpStream, addr: SocketAddr| match shared.slot() {
-        Some(slot) => {
-            // Its torrent is known once the handshake is read: the span records it then.
-            let span = tracing::debug_span!(
-                parent: None,
-                "peer",
-                %addr,
-                direction = %"in",
-                info_hash = tracing::field::Empty
-            );
-            tokio::spawn(tracing::Instrument::instrument(
-                incoming(shared.clone(), Stream::Tcp(stream), addr, slot),
-                span,
-            ));
-        }
-        None => {
-            Counters::bump(&shared.counters.incoming_refused);
-            tracing::debug!(%addr, "incoming connection refused: max_connections reached");
-        }
-    };
+    let on_conn = |stream: TcpStream, addr: SocketAddr| admit(&shared, Stream::Tcp(stream), addr);
     accept_loop(listener, backoff, on_error, on_conn).await;
 }
 
@@ -103,27 +84,30 @@ pub(crate) async fn listen_utp(
     shared: Arc<SessionShared>,
 ) {
     while let Some((stream, addr)) = accepted.recv().await {
-        match shared.slot() {
-            Some(slot) => {
-                let span = tracing::debug_span!(
-                    parent: None,
-                    "peer",
-                    %addr,
-                    direction = %"in",
-                    transport = %"utp",
-                    info_hash = tracing::field::Empty
-                );
-                tokio::spawn(tracing::Instrument::instrument(
-                    incoming(shared.clone(), Stream::Utp(stream), addr, slot),
-                    span,
-                ));
-            }
-            None => {
-                Counters::bump(&shared.counters.incoming_refused);
-                tracing::debug!(%addr, "incoming uTP connection refused: max_connections reached");
-            }
-        }
+        admit(&shared, Stream::Utp(stream), addr);
     }
+}
+
+/// Runs an accepted connection if it gets one of the session's slots; closes it at once if
+/// not. Its torrent is known once the handshake is read: the span records it then.
+fn admit(shared: &Arc<SessionShared>, stream: Stream, addr: SocketAddr) {
+    let Some(slot) = shared.slot() else {
+        Counters::bump(&shared.counters.incoming_refused);
+        tracing::debug!(%addr, transport = stream.kind(), "incoming connection refused: max_connections reached");
+        return;
+    };
+    let span = tracing::debug_span!(
+        parent: None,
+        "peer",
+        %addr,
+        direction = %"in",
+        transport = %stream.kind(),
+        info_hash = tracing::field::Empty
+    );
+    tokio::spawn(tracing::Instrument::instrument(
+        incoming(shared.clone(), stream, addr, slot),
+        span,
+    ));
 }
 
 /// Reads the handshake of an accepted connection (encrypted or not, as the session's policy
