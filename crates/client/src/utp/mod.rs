@@ -31,6 +31,9 @@ const TICK: Duration = Duration::from_millis(20);
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Most uTP connections at once (each is also held to the session's `max_connections`).
 const MAX_CONNECTIONS: usize = 4096;
+/// Most uTP connections from one IP address (a peer needs one per torrent; loopback tests and
+/// NATs put a few behind one address).
+const MAX_PER_ADDRESS: usize = 64;
 /// Most peers remembered as not answering uTP.
 const MAX_UNANSWERED: usize = 10_000;
 
@@ -186,7 +189,9 @@ impl Endpoint {
         }
         let entry = {
             let mut conns = self.conns();
-            if conns.len() >= MAX_CONNECTIONS {
+            // A SYN makes state: at most so many connections in all, and from one address.
+            let from_there = conns.keys().filter(|(a, _)| a.ip() == from.ip()).count();
+            if conns.len() >= MAX_CONNECTIONS || from_there >= MAX_PER_ADDRESS {
                 return None;
             }
             let seq = self.rng.lock().unwrap_or_else(|p| p.into_inner()).next_u64() as u16;
@@ -307,4 +312,44 @@ pub(crate) async fn drive(
 /// The feed for [`drive`].
 pub(crate) fn feed() -> (mpsc::Sender<Datagram>, mpsc::Receiver<Datagram>) {
     mpsc::channel(FEED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn syn_from(conn_id: u16) -> Vec<u8> {
+        let mut out = Vec::new();
+        Packet {
+            kind: Kind::Syn,
+            conn_id,
+            timestamp: 0,
+            timestamp_diff: 0,
+            wnd_size: 1 << 20,
+            seq_nr: 1,
+            ack_nr: 0,
+            sack: None,
+            payload: &[],
+        }
+        .write(&mut out);
+        out
+    }
+
+    #[tokio::test]
+    async fn syns_from_one_address_are_capped() {
+        let ep = Endpoint::new(UdpPair::bind("127.0.0.1:0".parse().unwrap()).unwrap());
+        let from: SocketAddr = "127.0.0.1:5555".parse().unwrap();
+        let mut touched = Vec::new();
+        let mut accepted = Vec::new();
+        for id in 0..100u16 {
+            accepted.extend(ep.on_datagram(&syn_from(id * 2), from, &mut touched));
+        }
+        assert_eq!(accepted.len(), MAX_PER_ADDRESS);
+        let other: SocketAddr = "127.0.0.2:5555".parse().unwrap();
+        let syn = syn_from(1);
+        assert!(
+            ep.on_datagram(&syn, other, &mut touched).is_some(),
+            "another address still gets in"
+        );
+    }
 }
