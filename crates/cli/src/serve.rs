@@ -43,6 +43,10 @@ pub struct ServeArgs {
     /// The site's public URL (announce URLs in downloaded torrents are built from it).
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
+    /// Keep the swarms in Redis, shared with other instances: redis://HOST:PORT[/DB], or
+    /// redis+cluster://HOST:PORT,HOST:PORT for a Redis Cluster (default: in memory).
+    #[arg(long, value_name = "URL", env = "NEXSUJ_REDIS_URL")]
+    redis_url: Option<String>,
     /// Print the documented default configuration and exit.
     #[arg(long)]
     print_default_config: bool,
@@ -84,6 +88,9 @@ pub fn load(args: &ServeArgs) -> anyhow::Result<ServeConfig> {
     }
     if let Some(url) = &args.base_url {
         config.site.web.base_url = url.clone();
+    }
+    if let Some(url) = &args.redis_url {
+        config.tracker.store.redis_url = Some(url.clone());
     }
     if let Some(address) = args.http {
         config.tracker.http.http_address = address;

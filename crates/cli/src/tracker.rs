@@ -32,6 +32,10 @@ pub struct TrackerArgs {
     /// One hex info-hash per line, for --mode allow or deny (re-read on SIGHUP).
     #[arg(long, value_name = "FILE")]
     list_file: Option<PathBuf>,
+    /// Keep the swarms in Redis, shared with other instances: redis://HOST:PORT[/DB], or
+    /// redis+cluster://HOST:PORT,HOST:PORT for a Redis Cluster (default: in memory).
+    #[arg(long, value_name = "URL", env = "NEXSUJ_REDIS_URL")]
+    redis_url: Option<String>,
     /// Print the documented default configuration and exit.
     #[arg(long)]
     print_default_config: bool,
@@ -86,6 +90,9 @@ fn load(args: &TrackerArgs) -> anyhow::Result<TrackerConfig> {
             "deny" => Mode::Deny,
             _ => Mode::Open,
         };
+    }
+    if let Some(url) = &args.redis_url {
+        config.store.redis_url = Some(url.clone());
     }
     if let Some(path) = &args.list_file {
         config.access.list_file = Some(path.clone());

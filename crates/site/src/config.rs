@@ -20,6 +20,10 @@ settings::section! {
         pub base_url: String = "http://127.0.0.1:8080".into();
         /// The public UDP tracker URL written into downloaded torrents ("" for none).
         pub udp_announce_url: String = "udp://127.0.0.1:6969/announce".into();
+        /// More announce URLs written into downloaded torrents' announce-list, each with the
+        /// user's passkey (BEP 12): the other instances of a tracker run on several machines,
+        /// so that clients fail over when one is down, e.g. ["http://t2.example/announce"].
+        pub extra_announce_urls: Vec<String> = Vec::new();
         /// Torrent categories (type) offered on upload.
         pub categories: Vec<String> = ["movie", "tv", "music", "anime", "software", "game", "book", "other"]
             .map(String::from)

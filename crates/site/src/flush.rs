@@ -60,7 +60,7 @@ pub struct Flusher {
 type Batch = Vec<((tracker::access::UserId, ids::InfoHash), Sums)>;
 
 /// Turns one drained batch into database rows, applying each torrent's promotion flags.
-pub fn resolve(
+pub async fn resolve(
     batch: &[((tracker::access::UserId, ids::InfoHash), Sums)],
     policy: &SitePolicy,
     tracker: &Tracker,
@@ -100,18 +100,17 @@ pub fn resolve(
         });
         per_torrent.entry(t.id).or_insert((0, *hash)).0 += i64::from(sums.completions);
     }
-    let torrents = per_torrent
-        .into_iter()
-        .map(|(id, (completed, hash))| {
-            let live = tracker.swarms().scrape(&hash);
-            TorrentDelta {
-                torrent_id: id,
-                completed,
-                seeders: i64::from(live.complete),
-                leechers: i64::from(live.incomplete),
-            }
-        })
-        .collect();
+    let mut torrents = Vec::with_capacity(per_torrent.len());
+    for (id, (completed, hash)) in per_torrent {
+        // From whichever store holds the swarms: with Redis, the counts of every instance.
+        let live = tracker.counts(&hash).await;
+        torrents.push(TorrentDelta {
+            torrent_id: id,
+            completed,
+            seeders: i64::from(live.complete),
+            leechers: i64::from(live.incomplete),
+        });
+    }
     (rows, torrents, orphaned)
 }
 
@@ -175,7 +174,7 @@ impl Flusher {
             return Ok(0);
         }
         let started = Instant::now();
-        let (rows, torrents, orphaned) = resolve(&batch, &self.policy, &self.tracker);
+        let (rows, torrents, orphaned) = resolve(&batch, &self.policy, &self.tracker).await;
         self.metrics.orphaned.fetch_add(orphaned, Ordering::Relaxed);
         let torrents = self.changed(torrents);
         let mark = i64::from_le_bytes(random_bytes::<8>()?);

@@ -35,6 +35,7 @@ pub mod flush;
 pub mod mail;
 pub mod policy;
 mod serve;
+pub mod sync;
 pub mod torrent_file;
 pub mod web;
 
@@ -67,6 +68,9 @@ pub struct Site {
     state: Arc<AppState>,
     config: Arc<SiteConfig>,
     flusher: Flusher,
+    /// This instance's cache changes, for [`sync`] to send (PostgreSQL only; taken by the
+    /// first `run_background`).
+    outbox: Arc<std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<sync::Change>>>>,
 }
 
 impl Site {
@@ -106,7 +110,14 @@ impl Site {
             .ok_or_else(|| SiteError::Config("stored csrf_key is not 64 hex digits".into()))?;
         let policy = Arc::new(SitePolicy::new());
         let accumulator = Arc::new(Accumulator::new(config.accounting.accounting_queue.max(1)));
-        let tracker = Arc::new(Tracker::new(core, policy.clone(), Some(accumulator.clone())));
+        let shared = core.shared.clone();
+        let mut tracker = Tracker::new(core, policy.clone(), Some(accumulator.clone()));
+        if let Some(shared) = &shared {
+            tracker = tracker
+                .with_shared_store(shared)
+                .map_err(|e| SiteError::Config(e.to_string()))?;
+        }
+        let tracker = Arc::new(tracker);
         let flusher = Flusher::new(db.clone(), accumulator.clone(), policy.clone(), tracker.clone());
         let state = Arc::new(AppState {
             mailer: Mailer::from_config(&config)?,
@@ -122,10 +133,16 @@ impl Site {
             tracker,
             accumulator,
         });
+        let outbox = state.db.listen_url().map(|_| {
+            let (tx, rx) = tokio::sync::mpsc::channel(sync::OUTBOX);
+            state.policy.set_outbox(tx);
+            rx
+        });
         let site = Self {
             state,
             config: Arc::new(config),
             flusher,
+            outbox: Arc::new(std::sync::Mutex::new(outbox)),
         };
         site.reload().await?;
         Ok(site)
@@ -188,6 +205,7 @@ impl Site {
         let accounting = &self.config.accounting;
         let interval = Duration::from_secs(accounting.flush_interval_secs.max(1));
         let mut stop = shutdown.clone();
+        let shutdown_sync = shutdown.clone();
         let flush = self.flusher.clone().run(interval, async move {
             let _ = stop.wait_for(|s| *s).await;
         });
@@ -202,7 +220,13 @@ impl Site {
                 }
             }
         };
-        tokio::join!(flush, maintenance);
+        let outbox = self.outbox.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let sync = async {
+            if let Some(outbox) = outbox {
+                self.sync_caches(outbox, shutdown_sync).await;
+            }
+        };
+        tokio::join!(flush, maintenance, sync);
     }
 
     async fn maintain(&self) {

@@ -11,11 +11,14 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{RwLock, RwLockReadGuard};
+use std::sync::{OnceLock, RwLock, RwLockReadGuard};
 
 use ids::InfoHash;
 use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
 use tracker::access::{AccessPolicy, AccessRequest, Refusal, UserId};
+
+use crate::sync::Change;
 
 /// A registered torrent as the accounting needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +93,9 @@ pub struct SitePolicy {
     /// Bumped by every incremental change, so that a reload that read the database before
     /// the change does not undo it.
     generation: AtomicU64,
+    /// Where this instance's changes go to reach the other instances' caches (set when the
+    /// database is PostgreSQL; see [`crate::sync`]).
+    outbox: OnceLock<mpsc::Sender<Change>>,
 }
 
 impl SitePolicy {
@@ -145,29 +151,67 @@ impl SitePolicy {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Adds or updates a user; `old_passkey` (after a reset) stops working at once.
+    /// Adds or updates a user; `old_passkey` (after a reset) stops working at once, here
+    /// and (through the outbox) on every other instance.
     pub fn set_user(&self, id: i64, passkey: &str, disabled: bool, old_passkey: Option<&str>) {
-        let mut c = self.caches.write().unwrap_or_else(|e| e.into_inner());
-        self.changed();
-        if let Some(old) = old_passkey {
-            c.users.remove(&PasskeyDigest::of(old));
+        {
+            let mut c = self.caches.write().unwrap_or_else(|e| e.into_inner());
+            self.changed();
+            if let Some(old) = old_passkey {
+                c.users.remove(&PasskeyDigest::of(old));
+            }
+            c.users
+                .insert(PasskeyDigest::of(passkey), UserEntry { id, disabled });
         }
-        c.users
-            .insert(PasskeyDigest::of(passkey), UserEntry { id, disabled });
+        self.tell_others(Change::User(id));
     }
 
     /// Registers or updates a torrent.
     pub fn set_torrent(&self, info_hash: InfoHash, entry: TorrentEntry) {
-        let mut c = self.caches.write().unwrap_or_else(|e| e.into_inner());
-        self.changed();
-        c.torrents.insert(info_hash, entry);
+        self.apply_torrent(info_hash, Some(entry));
+        self.tell_others(Change::Torrent(info_hash));
     }
 
     /// Unregisters a torrent.
     pub fn remove_torrent(&self, info_hash: &InfoHash) {
+        self.apply_torrent(*info_hash, None);
+        self.tell_others(Change::Torrent(*info_hash));
+    }
+
+    /// Sends this instance's changes to `outbox` from now on.
+    pub fn set_outbox(&self, outbox: mpsc::Sender<Change>) {
+        let _ = self.outbox.set(outbox);
+    }
+
+    fn tell_others(&self, change: Change) {
+        if let Some(outbox) = self.outbox.get() {
+            // Full (the database is down or slow): the others catch up at their next reload.
+            if outbox.try_send(change).is_err() {
+                tracing::warn!(?change, "cache change not sent to the other instances");
+            }
+        }
+    }
+
+    /// Another instance's change to a user, as the database has it now: every passkey of
+    /// user `id` is replaced by `now` (none when the user is gone).
+    pub fn apply_user(&self, id: i64, now: Option<(&str, bool)>) {
         let mut c = self.caches.write().unwrap_or_else(|e| e.into_inner());
         self.changed();
-        c.torrents.remove(info_hash);
+        c.users.retain(|_, u| u.id != id);
+        if let Some((passkey, disabled)) = now {
+            c.users
+                .insert(PasskeyDigest::of(passkey), UserEntry { id, disabled });
+        }
+    }
+
+    /// A torrent registered, changed (`Some`) or removed (`None`), without telling others.
+    pub fn apply_torrent(&self, info_hash: InfoHash, entry: Option<TorrentEntry>) {
+        let mut c = self.caches.write().unwrap_or_else(|e| e.into_inner());
+        self.changed();
+        match entry {
+            Some(e) => c.torrents.insert(info_hash, e),
+            None => c.torrents.remove(&info_hash),
+        };
     }
 
     /// A registered torrent.

@@ -17,6 +17,7 @@ use crate::engine::CoreConfig;
 pub use crate::error::BadCidr;
 use crate::http::{HttpOptions, MetricsToken, TrustedProxies};
 use crate::swarm::SwarmConfig;
+use crate::swarm::shared::SharedConfig;
 
 settings::section! {
     /// The HTTP tracker: its addresses, threads and the limits of its connections (the
@@ -103,6 +104,25 @@ settings::section! {
 }
 
 settings::section! {
+    /// Where the swarms live: this process's memory (the default), or Redis — one server or
+    /// a Redis Cluster — shared by several instances that then answer as one tracker.
+    pub struct StoreSection {
+        /// redis://HOST:PORT[/DB] for one Redis server, redis+cluster://HOST:PORT,HOST:PORT
+        /// for a Redis Cluster; unset: the swarms stay in memory.
+        pub redis_url: Option<String> = None, example "redis://127.0.0.1:6379";
+        /// Prefix of every Redis key (several trackers may share one Redis).
+        pub redis_prefix: String = "nexsuj".into();
+        /// Longest wait for Redis on one request, in milliseconds; a request that waits longer
+        /// is refused as degraded.
+        pub redis_timeout_ms: u64 = 1000;
+        /// Days a torrent's completed count outlives its last announce.
+        pub completed_ttl_days: u32 = 90;
+        /// Swarms (of those this instance served lately) swept per cleaning interval.
+        pub sweep_batch: usize = 10_000;
+    }
+}
+
+settings::section! {
     /// Which torrents and clients are served (`nexsuj tracker` only: a private site decides
     /// by itself).
     pub struct AccessSection {
@@ -137,6 +157,8 @@ settings::sections! {
         pub announce: AnnounceSection;
         /// The swarms.
         pub swarm: SwarmSection;
+        /// Where the swarms live.
+        pub store: StoreSection;
         /// Which torrents and clients are served.
         pub access: AccessSection;
         /// Private trackers.
@@ -199,8 +221,21 @@ impl TrackerConfig {
                 max_peers_per_ip: swarm.max_peers_per_ip,
                 ..SwarmConfig::default()
             },
+            shared: self.shared_store(),
             ..CoreConfig::default()
         }
+    }
+
+    /// The shared swarm store to use, if one is configured.
+    pub fn shared_store(&self) -> Option<SharedConfig> {
+        let store = &self.store;
+        let url = store.redis_url.as_ref().filter(|u| !u.is_empty())?;
+        Some(SharedConfig {
+            url: url.clone(),
+            prefix: store.redis_prefix.clone(),
+            timeout_ms: store.redis_timeout_ms,
+            completed_ttl_secs: store.completed_ttl_days.saturating_mul(86_400),
+        })
     }
 
     /// The HTTP server's limits (trusted proxies are exempt from the per-address cap: every

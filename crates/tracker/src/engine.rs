@@ -8,10 +8,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use ids::InfoHash;
-use tracker_proto::common::{AnnounceRequest, AnnounceResponse, ResponsePeer, ScrapeStats};
+use tracker_proto::common::{AnnounceRequest, AnnounceResponse, ScrapeStats};
 
 use crate::access::{AccessPolicy, AccessRequest, Refusal, UserId};
 use crate::accounting::{Accumulator, Delta, PeerReport, delta};
+use crate::swarm::shared::local::LocalSwarms;
+use crate::swarm::shared::{SharedConfig, SharedSwarms, SharedUrlError};
 use crate::swarm::{Announce, AnnounceOutcome, SwarmConfig, Swarms, Turned};
 
 /// Announce and scrape rules.
@@ -38,6 +40,9 @@ pub struct CoreConfig {
     pub max_credit_rate: u64,
     /// The swarm store.
     pub swarms: SwarmConfig,
+    /// Swarms in Redis instead of memory (see [`Tracker::with_shared_store`], which whoever
+    /// builds the tracker calls with this).
+    pub shared: Option<SharedConfig>,
 }
 
 impl Default for CoreConfig {
@@ -52,6 +57,7 @@ impl Default for CoreConfig {
             accounting_cap: 1 << 40,
             max_credit_rate: MAX_CREDIT_RATE,
             swarms: SwarmConfig::default(),
+            shared: None,
         }
     }
 }
@@ -80,7 +86,13 @@ pub struct Counters {
     pub early: AtomicU64,
     /// BEP 7 other-family addresses not recorded (not allowed, or another peer's).
     pub other_family_ignored: AtomicU64,
+    /// Requests refused because the shared swarm store (Redis) failed or timed out.
+    pub degraded: AtomicU64,
 }
+
+/// The `failure reason` of an announce or scrape the shared store could not serve: clients
+/// retry later, and never mistake an outage for an empty swarm.
+pub const DEGRADED: &str = "tracker degraded: its swarm store is unreachable; retry shortly";
 
 /// One announce as a server hands it over.
 #[derive(Debug, Clone, Copy)]
@@ -101,10 +113,29 @@ pub struct AnnounceInput<'a> {
 pub struct Tracker {
     config: CoreConfig,
     swarms: Swarms,
+    /// Set when the swarms live in Redis (several instances answering as one); `swarms`
+    /// then stays empty.
+    shared: Option<Shared>,
     policy: Arc<dyn AccessPolicy>,
     accounting: Option<Arc<Accumulator>>,
     counters: Counters,
     started: Instant,
+}
+
+/// The shared store and what this instance remembers of it.
+struct Shared {
+    store: Arc<SharedSwarms>,
+    local: LocalSwarms,
+    /// When the last store failure was logged (seconds since start), so an outage logs once
+    /// a second, not once a request.
+    logged: AtomicU64,
+}
+
+/// What every announce needs before the store is asked.
+struct Prepared {
+    user: Option<UserId>,
+    announce: Announce,
+    named: bool,
 }
 
 impl std::fmt::Debug for Tracker {
@@ -134,11 +165,33 @@ impl Tracker {
         Self {
             config,
             swarms,
+            shared: None,
             policy,
             accounting,
             counters: Counters::default(),
             started: Instant::now(),
         }
+    }
+
+    /// Keeps the swarms in `store` (Redis) instead of memory. Announces and scrapes must
+    /// then come through [`Tracker::announce_async`] and [`Tracker::scrape_async`].
+    pub fn with_shared_store(mut self, config: &SharedConfig) -> Result<Self, SharedUrlError> {
+        let min_credit_interval = match self.accounting {
+            Some(_) => self.config.min_interval,
+            None => 0,
+        };
+        let store = SharedSwarms::new(config, self.config.swarms.peer_timeout_secs, min_credit_interval)?;
+        self.shared = Some(Shared {
+            store: Arc::new(store),
+            local: LocalSwarms::new(self.config.swarms.max_torrents),
+            logged: AtomicU64::new(0),
+        });
+        Ok(self)
+    }
+
+    /// Whether the swarms live in a shared store.
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
     }
 
     /// Seconds since the tracker started: the one clock both servers and the expiry sweep use.
@@ -154,6 +207,34 @@ impl Tracker {
         now: u32,
         resp: &mut AnnounceResponse,
     ) -> Result<(), Refusal> {
+        let p = self.prepare(input)?;
+        resp.peers.clear();
+        let outcome = match p.named {
+            true => self.swarms.announce_named(&p.announce, now, &mut resp.peers),
+            false => self.swarms.announce(&p.announce, now, &mut resp.peers),
+        };
+        self.refuse_turned(&outcome)?;
+        if let Some(other) = self.other_family(input, &p.announce) {
+            let dual = Announce {
+                addr: SocketAddr::new(other, p.announce.addr.port()),
+                numwant: 0,
+                ..p.announce
+            };
+            if self
+                .swarms
+                .announce_named(&dual, now, &mut resp.peers)
+                .turned
+                .is_some()
+            {
+                self.bump(&self.counters.other_family_ignored);
+            }
+        }
+        self.complete(&p, input, &outcome, resp);
+        Ok(())
+    }
+
+    /// The policy check, the backpressure check and the store's view of the announce.
+    fn prepare(&self, input: &AnnounceInput<'_>) -> Result<Prepared, Refusal> {
         let req = input.request;
         let access = AccessRequest {
             info_hash: &req.info_hash,
@@ -188,24 +269,49 @@ impl Tracker {
             event: req.event,
             numwant,
         };
-        resp.peers.clear();
-        let outcome = match named {
-            Some(_) => self.swarms.announce_named(&announce, now, &mut resp.peers),
-            None => self.swarms.announce(&announce, now, &mut resp.peers),
+        Ok(Prepared {
+            user,
+            announce,
+            named: named.is_some(),
+        })
+    }
+
+    fn refuse_turned(&self, outcome: &AnnounceOutcome) -> Result<(), Refusal> {
+        let Some(turned) = outcome.turned else {
+            return Ok(());
         };
-        if let Some(turned) = outcome.turned {
-            self.bump(&self.counters.limited);
-            return Err(match turned {
-                Turned::TooManyTorrents => Refusal::TooManyTorrents,
-                Turned::TooManyPeersFromAddress => Refusal::TooManyPeersFromAddress,
-                Turned::AddressTaken => Refusal::AddressTaken,
-            });
+        self.bump(&self.counters.limited);
+        Err(match turned {
+            Turned::TooManyTorrents => Refusal::TooManyTorrents,
+            Turned::TooManyPeersFromAddress => Refusal::TooManyPeersFromAddress,
+            Turned::AddressTaken => Refusal::AddressTaken,
+        })
+    }
+
+    /// BEP 7: the dual-stack client's address in the other family, when it may be recorded
+    /// (counted as ignored when it may not).
+    fn other_family(&self, input: &AnnounceInput<'_>, announce: &Announce) -> Option<IpAddr> {
+        let other = input.other_family?.to_canonical();
+        if other.is_ipv4() == announce.addr.is_ipv4() || other.is_unspecified() {
+            return None;
         }
-        if let Some(other) = input.other_family.map(|ip| ip.to_canonical()) {
-            self.record_other_family(&announce, other, now, &mut resp.peers);
+        if !self.config.honour_other_family {
+            self.bump(&self.counters.other_family_ignored);
+            return None;
         }
-        if let Some(user) = user {
-            self.account(user, req, &outcome);
+        Some(other)
+    }
+
+    /// Accounting and the reply's fields, once the store took the announce.
+    fn complete(
+        &self,
+        p: &Prepared,
+        input: &AnnounceInput<'_>,
+        outcome: &AnnounceOutcome,
+        resp: &mut AnnounceResponse,
+    ) {
+        if let Some(user) = p.user {
+            self.account(user, input.request, outcome);
         }
         resp.interval = self.config.interval;
         resp.min_interval = Some(self.config.min_interval);
@@ -213,29 +319,6 @@ impl Tracker {
         resp.incomplete = outcome.incomplete;
         resp.external_ip = Some(input.source.to_canonical());
         self.bump(&self.counters.announces);
-        Ok(())
-    }
-
-    /// BEP 7: records a dual-stack client's address in the other family, when allowed.
-    fn record_other_family(
-        &self,
-        announce: &Announce,
-        other: IpAddr,
-        now: u32,
-        peers: &mut Vec<ResponsePeer>,
-    ) {
-        if other.is_ipv4() == announce.addr.is_ipv4() || other.is_unspecified() {
-            return;
-        }
-        let dual = Announce {
-            addr: SocketAddr::new(other, announce.addr.port()),
-            numwant: 0,
-            ..*announce
-        };
-        if !self.config.honour_other_family || self.swarms.announce_named(&dual, now, peers).turned.is_some()
-        {
-            self.bump(&self.counters.other_family_ignored);
-        }
     }
 
     fn account(&self, user: UserId, req: &AnnounceRequest, outcome: &AnnounceOutcome) {
@@ -325,5 +408,6 @@ impl Tracker {
 
 #[cfg(test)]
 mod abuse_tests;
+mod shared;
 #[cfg(test)]
 mod tests;

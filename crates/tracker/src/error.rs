@@ -67,6 +67,9 @@ pub enum ConfigError {
         /// The mode asked for.
         mode: Mode,
     },
+    /// `redis_url` cannot be used.
+    #[error("redis_url: {0}")]
+    StoreUrl(String),
 }
 
 impl From<BadCidr> for ConfigError {

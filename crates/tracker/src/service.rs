@@ -70,7 +70,7 @@ impl Service {
             move || {
                 let _span = tracing::debug_span!("expiry sweep").entered();
                 let dropped = tracker.expire(tracker.now());
-                let totals = tracker.swarms().totals();
+                let totals = tracker.totals();
                 tracing::debug!(
                     dropped,
                     torrents = totals.torrents,
@@ -79,6 +79,14 @@ impl Service {
                 );
             }
         }));
+        if tracker.is_shared() {
+            tasks.spawn(sweep_shared(
+                tracker.clone(),
+                cleaning,
+                config.store.sweep_batch,
+                stopped.clone(),
+            ));
+        }
         tasks.spawn(every(Duration::from_secs(SAMPLE_SECS), stopped, {
             let stats = stats.clone();
             move || stats.sample()
@@ -128,10 +136,16 @@ pub async fn run(
     extra_routes: Router,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), Error> {
-    let tracker = Arc::new(Tracker::new(config.core(), policy, None));
-    let service = Service::start(&config, tracker, extra_routes).await?;
+    let mut tracker = Tracker::new(config.core(), policy, None);
+    if let Some(shared) = &config.core().shared {
+        tracker = tracker
+            .with_shared_store(shared)
+            .map_err(|e| ConfigError::StoreUrl(e.to_string()))?;
+    }
+    let service = Service::start(&config, Arc::new(tracker), extra_routes).await?;
     tracing::info!(
         mode = ?config.access.mode,
+        store = if config.shared_store().is_some() { "redis" } else { "memory" },
         http = ?service.http_addrs(),
         udp = ?service.udp_addrs(),
         "tracker ready"
@@ -161,6 +175,25 @@ fn listen(addr: SocketAddr) -> io::Result<tokio::net::TcpListener> {
 /// Completes when `stopped` turns true (or its sender is gone).
 async fn wait(mut stopped: watch::Receiver<bool>) {
     let _ = stopped.wait_for(|s| *s).await;
+}
+
+/// The shared store's sweep: every `period`, up to `batch` of the swarms this instance served
+/// lately lose their expired peers (Redis's key expiry frees the rest).
+async fn sweep_shared(tracker: Arc<Tracker>, period: Duration, batch: usize, stopped: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    let stop = wait(stopped);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = ticks.tick() => {
+                let dropped = tracker.sweep_shared(batch).await;
+                tracing::debug!(dropped, "shared store swept");
+            }
+        }
+    }
 }
 
 /// Runs `job` every `period` until `stopped`.

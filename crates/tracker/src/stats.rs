@@ -97,6 +97,11 @@ pub struct StatsReport {
     pub backpressure: u64,
     /// Announces whose traffic jump was capped.
     pub capped_deltas: u64,
+    /// Requests refused because the shared swarm store (Redis) failed.
+    pub store_degraded: u64,
+    /// Where the swarms live: `memory`, or `redis` (then the counts above are the swarms
+    /// this instance served lately).
+    pub store: &'static str,
     /// (user, torrent) sums waiting to be written by a private site; absent when public.
     pub accounting_queue: Option<usize>,
 }
@@ -160,7 +165,7 @@ impl ServerStats {
 
     /// The `/stats` report.
     pub fn report(&self, tracker: &Tracker) -> StatsReport {
-        let totals = tracker.swarms().totals();
+        let totals = tracker.totals();
         let (http_rate, udp_rate) = self.rates();
         let c = tracker.counters();
         StatsReport {
@@ -172,6 +177,8 @@ impl ServerStats {
             udp: protocol(&self.udp, udp_rate),
             backpressure: load(&c.backpressure),
             capped_deltas: load(&c.capped),
+            store_degraded: load(&c.degraded),
+            store: if tracker.is_shared() { "redis" } else { "memory" },
             accounting_queue: tracker.accounting().map(|a| a.len()),
         }
     }
@@ -253,6 +260,7 @@ impl ServerStats {
             ("limit", load(&c.limited)),
             ("early_no_credit", load(&c.early)),
             ("other_family_ignored", load(&c.other_family_ignored)),
+            ("store_degraded", load(&c.degraded)),
         ] {
             errors.sample(&[("protocol", "any"), ("kind", kind)], v);
         }

@@ -44,6 +44,8 @@ pub enum DbKind {
 pub struct Db {
     pool: AnyPool,
     kind: DbKind,
+    /// The PostgreSQL URL, for a LISTEN connection beside the pool (None for SQLite).
+    listen_url: Option<std::sync::Arc<str>>,
 }
 
 /// The migrations of each dialect, in order: (version, description, SQLite, PostgreSQL).
@@ -151,13 +153,24 @@ impl Db {
             })
             .connect(url)
             .await?;
-        Ok(Self { pool, kind })
+        let listen_url = (kind == DbKind::Postgres).then(|| url.into());
+        Ok(Self {
+            pool,
+            kind,
+            listen_url,
+        })
     }
 
     /// Applies the embedded migrations that are not applied yet.
     pub async fn migrate(&self) -> Result<(), SiteError> {
         migrator(self.kind).run(&self.pool).await?;
         Ok(())
+    }
+
+    /// The URL a LISTEN connection needs (PostgreSQL only; it may hold a password, so it
+    /// is never logged).
+    pub fn listen_url(&self) -> Option<&str> {
+        self.listen_url.as_deref()
     }
 
     /// The pool, for queries.

@@ -60,14 +60,25 @@ impl Passkeys<'_> {
 }
 
 /// A user's personal announce URLs: the HTTP one (`announce`) and the BEP 12 list, which
-/// adds the UDP tracker when the site has one (`udp` empty for none).
-pub fn announce_urls(base_url: &str, udp: &str, passkey: &str) -> (String, Vec<String>) {
+/// adds the UDP tracker when the site has one (`udp` empty for none) and every `extra` URL
+/// (other instances of the tracker), all in one tier: a client tries them in turn and
+/// stays with the first that answers, so a stopped instance costs one failed announce.
+pub fn announce_urls(base_url: &str, udp: &str, extra: &[String], passkey: &str) -> (String, Vec<String>) {
     let http = format!("{base_url}/announce?auth_key={passkey}");
     let mut list = vec![http.clone()];
+    let with_key = |url: &str| {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}auth_key={passkey}")
+    };
     let udp = udp.trim();
     if !udp.is_empty() {
-        let sep = if udp.contains('?') { '&' } else { '?' };
-        list.push(format!("{udp}{sep}auth_key={passkey}"));
+        list.push(with_key(udp));
+    }
+    for url in extra.iter().map(|u| u.trim()).filter(|u| !u.is_empty()) {
+        let url = with_key(url);
+        if !list.contains(&url) {
+            list.push(url);
+        }
     }
     (http, list)
 }
@@ -81,11 +92,21 @@ mod tests {
 
     #[test]
     fn announce_urls_carry_the_passkey() {
-        let (http, list) = announce_urls("http://x", "", "pk");
+        let (http, list) = announce_urls("http://x", "", &[], "pk");
         assert_eq!(http, "http://x/announce?auth_key=pk");
         assert_eq!(list, vec![http.clone()]);
-        let (_, list) = announce_urls("http://x", " udp://x:6969/announce?a=1 ", "pk");
+        let (_, list) = announce_urls("http://x", " udp://x:6969/announce?a=1 ", &[], "pk");
         assert_eq!(list[1], "udp://x:6969/announce?a=1&auth_key=pk");
+        let extra = [
+            "http://y/announce".to_string(),
+            "http://x/announce".into(),
+            " ".into(),
+        ];
+        let (_, list) = announce_urls("http://x", "", &extra, "pk");
+        assert_eq!(
+            list,
+            ["http://x/announce?auth_key=pk", "http://y/announce?auth_key=pk"]
+        );
     }
 
     #[tokio::test]

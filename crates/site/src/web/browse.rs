@@ -179,9 +179,10 @@ async fn detail(st: &AppState, id: i64, logged_in: bool) -> Result<Detail, ApiEr
         .ok_or_else(|| ApiError::not_found("torrent"))?;
     let (description, files_json) = torrents::details(&st.db, id).await?.unwrap_or_default();
     let files: Vec<(String, u64)> = serde_json::from_str(&files_json).unwrap_or_default();
-    let live = parse_info_hash(&row.info_hash)
-        .map(|h| st.tracker.swarms().scrape(&h))
-        .unwrap_or_default();
+    let live = match parse_info_hash(&row.info_hash) {
+        Some(h) => st.tracker.counts(&h).await,
+        None => Default::default(),
+    };
     let active = i64::try_from(st.config.active_peer_secs).unwrap_or(i64::MAX);
     let seeding = if logged_in {
         stats::seeders_of(&st.db, id, active, 100).await?

@@ -228,7 +228,12 @@ pub async fn download(
         Ok(x) => x,
         Err(e) => return r.error(e),
     };
-    let (announce, list) = announce_urls(st.config.base(), &st.config.udp_announce_url, &passkey);
+    let (announce, list) = announce_urls(
+        st.config.base(),
+        &st.config.udp_announce_url,
+        &st.config.extra_announce_urls,
+        &passkey,
+    );
     let body = download_bytes(&info, &announce, &list);
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();

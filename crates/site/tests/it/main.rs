@@ -11,5 +11,6 @@ mod limits;
 mod mail;
 mod pages;
 mod privacy;
+mod scale_out;
 mod search;
 mod server;

@@ -132,6 +132,29 @@ impl TestSite {
         tweak: impl FnOnce(&mut SiteConfig),
         proxies: TrustedProxies,
     ) -> Self {
+        Self::with_core(backend, tweak, proxies, test_core()).await
+    }
+
+    /// A second instance of this site: the same database (and schema), its own tracker
+    /// built from `core` (give both a shared swarm store to make them one tracker).
+    pub async fn sibling(&self, core: CoreConfig) -> Site {
+        let url = std::env::var("NEXSUJ_TEST_PG").unwrap();
+        let db = Db::connect(&url, 4, self.schema.as_deref()).await.unwrap();
+        let mut config = SiteConfig::default();
+        config.storage.data_dir = self.dir.path().to_path_buf();
+        config.web.base_url = "http://site.test".into();
+        Site::with_db(config, core, TrustedProxies::default(), db)
+            .await
+            .unwrap()
+    }
+
+    /// A site whose tracker is built from `core`.
+    pub async fn with_core(
+        backend: Backend,
+        tweak: impl FnOnce(&mut SiteConfig),
+        proxies: TrustedProxies,
+        core: CoreConfig,
+    ) -> Self {
         let dir = TempDir::new("site");
         let mut config = SiteConfig::default();
         config.storage.data_dir = dir.path().to_path_buf();
@@ -149,12 +172,6 @@ impl TestSite {
                 let schema = format!("t{}_{}_{}", std::process::id(), n, site::db::unix_now() % 100_000);
                 (Db::connect(&url, 4, Some(&schema)).await.unwrap(), Some(schema))
             }
-        };
-        // Announces follow each other within a second here: no min interval, so each one is
-        // credited (the pacing rule has its own tests in the tracker).
-        let core = CoreConfig {
-            min_interval: 0,
-            ..CoreConfig::default()
         };
         let site = Site::with_db(config, core, proxies, db).await.unwrap();
         let router = site.router();
@@ -404,6 +421,48 @@ impl TestSite {
         let tracker = self.site.tracker();
         tracker.announce(&input, tracker.now(), &mut resp).map(|()| resp)
     }
+}
+
+/// The tracker rules of test sites: announces follow each other within a second here, so
+/// no min interval and each one is credited (the pacing rule has its own tests in the
+/// tracker).
+pub fn test_core() -> CoreConfig {
+    CoreConfig {
+        min_interval: 0,
+        ..CoreConfig::default()
+    }
+}
+
+/// An announce into `site`'s tracker through whichever store it has (Redis included).
+pub async fn announce_to(
+    site: &Site,
+    passkey: &str,
+    hash: &str,
+    peer: u8,
+    transfer: Transfer,
+    event: AnnounceEvent,
+) -> Result<AnnounceResponse, Refusal> {
+    let req = AnnounceRequest {
+        info_hash: site::policy::parse_info_hash(hash).unwrap(),
+        peer_id: PeerId([peer; 20]),
+        port: 6881,
+        transfer,
+        event,
+        numwant: None,
+        ip: None,
+        key: None,
+    };
+    let input = AnnounceInput {
+        request: &req,
+        passkey: Some(passkey),
+        source: IpAddr::V4(Ipv4Addr::new(10, 0, 0, peer)),
+        other_family: None,
+    };
+    let mut resp = AnnounceResponse::default();
+    site.tracker()
+        .announce_async(&input, &mut resp)
+        .await
+        .map(|()| resp)
 }
 
 /// An upload's multipart body (`fields` first, then the torrent) and its content type.

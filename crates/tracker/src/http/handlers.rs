@@ -38,7 +38,7 @@ pub(super) async fn announce(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    answer_announce(&s, peer, None, query.as_deref(), &headers)
+    answer_announce(&s, peer, None, query.as_deref(), &headers).await
 }
 
 pub(super) async fn announce_with_passkey(
@@ -48,7 +48,7 @@ pub(super) async fn announce_with_passkey(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    answer_announce(&s, peer, Some(&passkey), query.as_deref(), &headers)
+    answer_announce(&s, peer, Some(&passkey), query.as_deref(), &headers).await
 }
 
 pub(super) async fn scrape(State(s): Shared, RawQuery(query): RawQuery) -> Response {
@@ -56,7 +56,7 @@ pub(super) async fn scrape(State(s): Shared, RawQuery(query): RawQuery) -> Respo
     let passkey = query
         .as_deref()
         .and_then(|q| crate::passkey::from_query(q.as_bytes()));
-    answer_scrape(&s, passkey.as_deref(), query.as_deref())
+    answer_scrape(&s, passkey.as_deref(), query.as_deref()).await
 }
 
 pub(super) async fn scrape_with_passkey(
@@ -64,7 +64,7 @@ pub(super) async fn scrape_with_passkey(
     Path(passkey): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    answer_scrape(&s, Some(&passkey), query.as_deref())
+    answer_scrape(&s, Some(&passkey), query.as_deref()).await
 }
 
 pub(super) async fn stats(
@@ -106,7 +106,7 @@ fn for_operators(
     axum::http::StatusCode::NOT_FOUND.into_response()
 }
 
-fn answer_announce(
+async fn answer_announce(
     s: &HttpState,
     peer: SocketAddr,
     path_passkey: Option<&str>,
@@ -129,20 +129,30 @@ fn answer_announce(
         source,
         other_family: other_family(&parsed, source),
     };
+    let reply = |response: &mut AnnounceResponse, out: &mut Vec<u8>| {
+        ProtocolCounters::bump(&counters.announces);
+        response.warning.clone_from(&s.options.warning_message);
+        response.tracker_id = s.options.tracker_id.as_ref().map(|t| t.as_bytes().to_vec());
+        out.clear();
+        proto::write_announce(out, response, parsed.compact, parsed.no_peer_id);
+        bencoded(Bytes::copy_from_slice(out))
+    };
+    let refused = |refusal: crate::access::Refusal| {
+        ProtocolCounters::bump(&counters.refused);
+        failure(&refusal.to_string())
+    };
+    if s.tracker.is_shared() {
+        // A round trip to Redis: the thread's buffers can't be held across it.
+        let mut response = AnnounceResponse::default();
+        return match s.tracker.announce_async(&input, &mut response).await {
+            Ok(()) => reply(&mut response, &mut Vec::with_capacity(256)),
+            Err(refusal) => refused(refusal),
+        };
+    }
     let now = s.tracker.now();
     BUFFERS.with_borrow_mut(|b| match s.tracker.announce(&input, now, &mut b.response) {
-        Ok(()) => {
-            ProtocolCounters::bump(&counters.announces);
-            b.response.warning.clone_from(&s.options.warning_message);
-            b.response.tracker_id = s.options.tracker_id.as_ref().map(|t| t.as_bytes().to_vec());
-            b.out.clear();
-            proto::write_announce(&mut b.out, &b.response, parsed.compact, parsed.no_peer_id);
-            bencoded(Bytes::copy_from_slice(&b.out))
-        }
-        Err(refusal) => {
-            ProtocolCounters::bump(&counters.refused);
-            failure(&refusal.to_string())
-        }
+        Ok(()) => reply(&mut b.response, &mut b.out),
+        Err(refusal) => refused(refusal),
     })
 }
 
@@ -154,7 +164,7 @@ fn other_family(a: &HttpAnnounce, source: IpAddr) -> Option<IpAddr> {
     }
 }
 
-fn answer_scrape(s: &HttpState, passkey: Option<&str>, query: Option<&str>) -> Response {
+async fn answer_scrape(s: &HttpState, passkey: Option<&str>, query: Option<&str>) -> Response {
     let counters = &s.stats.http;
     ProtocolCounters::bump(&counters.requests);
     let hashes = match proto::parse_scrape(query.unwrap_or("").as_bytes(), s.options.max_scrape) {
@@ -168,6 +178,21 @@ fn answer_scrape(s: &HttpState, passkey: Option<&str>, query: Option<&str>) -> R
             return failure(&e.to_string());
         }
     };
+    if s.tracker.is_shared() {
+        let mut scraped = Vec::with_capacity(hashes.len());
+        return match s.tracker.scrape_async(&hashes, passkey, &mut scraped).await {
+            Ok(()) => {
+                ProtocolCounters::bump(&counters.scrapes);
+                let mut out = Vec::with_capacity(64 * scraped.len() + 16);
+                proto::write_scrape(&mut out, &mut scraped);
+                bencoded(Bytes::from(out))
+            }
+            Err(refusal) => {
+                ProtocolCounters::bump(&counters.refused);
+                failure(&refusal.to_string())
+            }
+        };
+    }
     BUFFERS.with_borrow_mut(|b| {
         b.scraped.clear();
         match s.tracker.scrape(&hashes, passkey, &mut b.scraped) {

@@ -44,6 +44,7 @@
 
 mod peer;
 mod select;
+pub mod shared;
 mod store;
 mod torrent;
 

@@ -10,6 +10,7 @@ use tracker_proto::udp::{self, AddressFamily, Request};
 
 use super::bad_ids::BadIds;
 use super::connection_id::ConnectionIds;
+use super::deferred::{Deferred, Job};
 use crate::engine::{AnnounceInput, Tracker};
 use crate::passkey;
 use crate::stats::{ProtocolCounters, ServerStats};
@@ -29,6 +30,8 @@ pub struct UdpHandler {
     response: AnnounceResponse,
     scraped: Vec<(InfoHash, ScrapeStats)>,
     scrape_stats: Vec<ScrapeStats>,
+    /// Set when the swarms live in Redis: announces and scrapes are answered from tasks.
+    deferred: Option<Deferred>,
 }
 
 impl UdpHandler {
@@ -42,7 +45,24 @@ impl UdpHandler {
             response: AnnounceResponse::default(),
             scraped: Vec::new(),
             scrape_stats: Vec::new(),
+            deferred: None,
         }
+    }
+
+    /// Hands announces and scrapes to `deferred` instead of answering them inline (for a
+    /// tracker with a shared swarm store).
+    pub fn with_deferred(mut self, deferred: Deferred) -> Self {
+        self.deferred = Some(deferred);
+        self
+    }
+
+    /// Hands `job` over; the datagram counts as dropped when the worker has too many
+    /// waiting. Never an inline reply.
+    fn defer(&self, deferred: &Deferred, job: Job, tid: u32, src: SocketAddr) -> bool {
+        if !deferred.start(&self.tracker, &self.stats, job, tid, src) {
+            ProtocolCounters::bump(&self.stats.udp.dropped);
+        }
+        false
     }
 
     /// Handles `packet` from `src` at `now` (seconds since tracker start); the reply, if any,
@@ -98,6 +118,15 @@ impl UdpHandler {
                     a.request.numwant = Some(asked.min(MAX_IPV6_PEERS));
                 }
                 let passkey = a.url_data.as_deref().and_then(passkey::from_url_data);
+                if let Some(deferred) = &self.deferred {
+                    let job = Job::Announce {
+                        request: a.request,
+                        passkey,
+                        ip,
+                        family,
+                    };
+                    return self.defer(deferred, job, tid, src);
+                }
                 let input = AnnounceInput {
                     request: &a.request,
                     passkey: passkey.as_deref(),
@@ -116,6 +145,9 @@ impl UdpHandler {
                 }
             }
             Request::Scrape(s) => {
+                if let Some(deferred) = &self.deferred {
+                    return self.defer(deferred, Job::Scrape(s.info_hashes), tid, src);
+                }
                 self.scraped.clear();
                 match self.tracker.scrape(&s.info_hashes, None, &mut self.scraped) {
                     Ok(()) => {

@@ -11,6 +11,7 @@
 mod bad_ids;
 mod batch;
 mod connection_id;
+mod deferred;
 mod handler;
 #[cfg(test)]
 mod tests;
@@ -26,6 +27,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 pub use bad_ids::BadIds;
 pub use connection_id::{ConnectionIds, VALID_SECS};
+pub use deferred::{Deferred, IN_FLIGHT};
 pub use handler::UdpHandler;
 
 use crate::engine::Tracker;
@@ -73,7 +75,15 @@ impl UdpServer {
                 };
                 let socket = bind(bound).map_err(bind_error)?;
                 bound = socket.local_addr().map_err(bind_error)?;
-                let handler = UdpHandler::new(tracker.clone(), stats.clone(), ids.clone());
+                let mut handler = UdpHandler::new(tracker.clone(), stats.clone(), ids.clone());
+                if tracker.is_shared() {
+                    // Announces wait for Redis on the runtime that started the server.
+                    let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+                        Error::io("starting a UDP worker")(io::Error::other("no Tokio runtime"))
+                    })?;
+                    let clone = socket.try_clone().map_err(Error::io("cloning a UDP socket"))?;
+                    handler = handler.with_deferred(Deferred::new(runtime, clone));
+                }
                 let (stop, tracker) = (stop.clone(), tracker.clone());
                 let thread = std::thread::Builder::new()
                     .name(format!("nexsuj-udp-{n}"))

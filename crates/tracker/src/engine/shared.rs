@@ -1,0 +1,139 @@
+//! The announce and scrape paths of a tracker whose swarms live in Redis: the same rules as
+//! the in-memory path, with the store's round trip awaited in the middle and its failures
+//! answered as degraded.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+
+use ids::InfoHash;
+use tracker_proto::common::{AnnounceResponse, ScrapeStats};
+
+use super::{AnnounceInput, DEGRADED, Shared, Tracker};
+use crate::access::Refusal;
+use crate::swarm::shared::SharedError;
+use crate::swarm::{Announce, AnnounceOutcome, Totals};
+
+impl Tracker {
+    /// Like [`Tracker::announce`], for either store: with a shared one the swarm update is
+    /// one round trip to Redis (a second one for a BEP 7 address of the other family), and a
+    /// store failure is refused with [`DEGRADED`] before anything is accounted.
+    pub async fn announce_async(
+        &self,
+        input: &AnnounceInput<'_>,
+        resp: &mut AnnounceResponse,
+    ) -> Result<(), Refusal> {
+        let Some(shared) = &self.shared else {
+            return self.announce(input, self.now(), resp);
+        };
+        let p = self.prepare(input)?;
+        resp.peers.clear();
+        let outcome = shared
+            .store
+            .announce(&p.announce, p.named, &mut resp.peers)
+            .await
+            .map_err(|e| self.degraded(shared, &e))?;
+        self.refuse_turned(&outcome)?;
+        let now = self.now();
+        shared
+            .local
+            .served(p.announce.info_hash, outcome.complete, outcome.incomplete, now);
+        if let Some(other) = self.other_family(input, &p.announce) {
+            let dual = Announce {
+                addr: SocketAddr::new(other, p.announce.addr.port()),
+                numwant: 0,
+                ..p.announce
+            };
+            let mut none = Vec::new();
+            let recorded = shared.store.announce(&dual, true, &mut none).await;
+            if !matches!(recorded, Ok(AnnounceOutcome { turned: None, .. })) {
+                self.bump(&self.counters.other_family_ignored);
+            }
+        }
+        self.complete(&p, input, &outcome, resp);
+        Ok(())
+    }
+
+    /// Like [`Tracker::scrape`], for either store (a shared store's counts are asked for
+    /// all hashes at once, pipelined).
+    pub async fn scrape_async(
+        &self,
+        hashes: &[InfoHash],
+        passkey: Option<&str>,
+        out: &mut Vec<(InfoHash, ScrapeStats)>,
+    ) -> Result<(), Refusal> {
+        let Some(shared) = &self.shared else {
+            return self.scrape(hashes, passkey, out);
+        };
+        for h in hashes {
+            self.policy
+                .check_scrape(h, passkey)
+                .inspect_err(|_| self.bump(&self.counters.refused))?;
+        }
+        let mut asked = tokio::task::JoinSet::new();
+        for (i, h) in hashes.iter().enumerate() {
+            let (store, h) = (shared.store.clone(), *h);
+            asked.spawn(async move { (i, store.scrape(&h).await) });
+        }
+        let mut stats = vec![ScrapeStats::default(); hashes.len()];
+        while let Some(done) = asked.join_next().await {
+            let Ok((i, got)) = done else { continue };
+            stats[i] = got.map_err(|e| self.degraded(shared, &e))?;
+        }
+        out.extend(hashes.iter().copied().zip(stats));
+        self.bump(&self.counters.scrapes);
+        Ok(())
+    }
+
+    /// The counts of one torrent, from whichever store holds it (for a site's pages and
+    /// its count cache); zeros when the shared store cannot be reached.
+    pub async fn counts(&self, h: &InfoHash) -> ScrapeStats {
+        match &self.shared {
+            None => self.swarms.scrape(h),
+            Some(shared) => shared.store.scrape(h).await.unwrap_or_default(),
+        }
+    }
+
+    /// A shared store's sweep: up to `batch` of the swarms this instance served lately lose
+    /// their expired peers (none at all for the in-memory store, which
+    /// [`Tracker::expire`] sweeps). Returns the peers dropped.
+    pub async fn sweep_shared(&self, batch: usize) -> usize {
+        let Some(shared) = &self.shared else { return 0 };
+        let now = self.now();
+        let idle = self.config.swarms.peer_timeout_secs;
+        let mut dropped = 0;
+        for h in shared.local.next_batch(batch) {
+            match shared.store.sweep(&h).await {
+                Ok([gone, seeders, leechers]) => {
+                    dropped += gone as usize;
+                    let c = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+                    shared.local.swept(h, c(seeders), c(leechers), now, idle);
+                }
+                Err(e) => {
+                    shared.local.retry(h);
+                    tracing::debug!(error = %e, "sweep: swarm store failed");
+                    break;
+                }
+            }
+        }
+        dropped
+    }
+
+    /// Torrents, seeders and leechers: the whole in-memory store, or for a shared one the
+    /// swarms this instance served lately (their last known counts).
+    pub fn totals(&self) -> Totals {
+        match &self.shared {
+            None => self.swarms.totals(),
+            Some(shared) => shared.local.totals(),
+        }
+    }
+
+    /// Counts a store failure, logs it at most once a second, and turns it into the refusal.
+    fn degraded(&self, shared: &Shared, e: &SharedError) -> Refusal {
+        self.bump(&self.counters.degraded);
+        let now = u64::from(self.now()) + 1;
+        if shared.logged.swap(now, Ordering::Relaxed) != now {
+            tracing::warn!(error = %e, "swarm store failed: answering degraded");
+        }
+        Refusal::Other(DEGRADED.into())
+    }
+}
