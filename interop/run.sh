@@ -11,7 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 
-SUITES=(metainfo tracker site client transports daemon dht live)
+SUITES=(metainfo tracker site client transports daemon dht live scale_out)
 
 # create / info / verify against libtorrent, transmission-show/-create and mktorrent
 suite_metainfo() { /usr/bin/python3 "$here/metainfo.py"; }
@@ -39,6 +39,11 @@ suite_dht() { /usr/bin/python3 "$here/dht.py"; }
 # nexsuj live: an ffmpeg HLS stream watched by chromium viewers sharing segments over WebRTC (P2P share, byte
 # identity, no stalls, a viewer leaving), and WebTorrent clients in chromium meeting through our tracker
 suite_live() { bash "$here/live.sh"; }
+
+# three nexsuj serve sharing PostgreSQL and Redis (then a Redis Cluster) behind nginx: libtorrent and transmission
+# through different instances, 10,000 concurrent announces counted exactly, BEP 12 failover, Redis and PostgreSQL
+# outages without lost or doubled accounting
+suite_scale_out() { /usr/bin/python3 "$here/scale_out.py"; }
 
 selected=("$@")
 [[ ${#selected[@]} -gt 0 ]] || selected=("${SUITES[@]}")

@@ -4,7 +4,7 @@
 # Idempotent: installs only what is missing, running `apt-get update` at most once. Quiet unless it fails.
 set -euo pipefail
 
-packages=(python3-libtorrent transmission-cli transmission-daemon mktorrent hyperfine aria2 iproute2 chromium time bc ffmpeg nginx-light openssl redis-server)
+packages=(python3-libtorrent transmission-cli transmission-daemon mktorrent hyperfine aria2 iproute2 chromium time bc ffmpeg nginx-light libnginx-mod-stream openssl redis-server)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -125,7 +125,8 @@ impl Db {
         let search_path = schema.map(|s| format!("CREATE SCHEMA IF NOT EXISTS {s}; SET search_path TO {s}"));
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(30))
+            // A database that is down answers pages with an error in seconds, not after half a minute.
+            .acquire_timeout(Duration::from_secs(5))
             .after_connect(move |conn, _meta| {
                 let init = match (kind, &search_path) {
                     // WAL lets readers run beside the writer; NORMAL sync is safe with WAL

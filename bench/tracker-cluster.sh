@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Announces/s of 1, 2 and 3 `nexsuj tracker` instances sharing one Redis, against one in-memory instance, with the
+# same load: aquatic_udp_load_test (100k torrents, 1M peers, connect/announce 1/20, numwant capped at 30), one
+# load-test process per instance, for SECONDS (default 20) per configuration.
+#
+#   bash bench/tracker-cluster.sh [SECONDS]
+#
+# On a 2-core machine everything shares two CPUs: tracker instances are pinned to CPU 0, load generators to CPU 1,
+# Redis is left to the scheduler. So besides responses/s the script prints what each part used (CPU cores, from
+# /proc) and the figure the target is stated in: announces per CPU-second of tracker. A probe (one announce every
+# 10 ms to instance 1, on its own socket) gives the latency under load, p50 and p99.
+# Redis runs as a cache would be in a benchmark: no persistence (a deployment adds appendonly everysec).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-20}
+source bench/lib.sh
+cargo_tool aquatic_udp_load_test
+apt_tool redis-server
+redis_port=6391
+base_port=3301
+
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" >"$work/redis.log" 2>&1 &
+redis_pid=$!
+pids+=("$redis_pid")
+for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+# Waits until something answers a UDP connect on port $1.
+wait_udp() {
+    /usr/bin/python3 - "$1" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.2)
+pkt = struct.pack(">QII", 0x41727101980, 0, 1)
+for _ in range(100):
+    s.sendto(pkt, ("127.0.0.1", int(sys.argv[1])))
+    try:
+        s.recvfrom(64); sys.exit(0)
+    except socket.timeout:
+        pass
+sys.exit("no UDP tracker answered")
+PY
+}
+
+# probe PORT SECONDS: one announce every 10 ms; prints "p50 p99" in ms (lost replies count as 1 s).
+probe() {
+    /usr/bin/python3 - "$1" "$2" <<'PY'
+import os, socket, struct, sys, time
+port, secs = int(sys.argv[1]), float(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
+s.sendto(struct.pack(">QII", 0x41727101980, 0, 1), ("127.0.0.1", port))
+conn = struct.unpack(">IIQ", s.recv(64))[2]
+rtts, end, n = [], time.monotonic() + secs, 0
+while time.monotonic() < end:
+    n += 1
+    pkt = struct.pack(">QII20s20sQQQIIIiH", conn, 1, n, os.urandom(20), b"-PR0001-" + n.to_bytes(12, "big"),
+                      0, 0, 100, 2, 0, 0, 30, 40000 + n % 20000)
+    t = time.monotonic()
+    s.sendto(pkt, ("127.0.0.1", port))
+    try:
+        while struct.unpack(">II", s.recv(2048)[:8])[1] != n:
+            pass
+        rtts.append(time.monotonic() - t)
+    except socket.timeout:
+        rtts.append(1.0)
+    time.sleep(max(0, 0.01 - (time.monotonic() - t)))
+rtts.sort()
+print(f"{rtts[len(rtts) // 2] * 1000:.2f} {rtts[int(len(rtts) * 0.99)] * 1000:.2f}")
+PY
+}
+
+load() { # port → responses/s
+    "$tools/bin/aquatic_udp_load_test" -p |
+        sed -e "s/^server_address = .*/server_address = \"127.0.0.1:$1\"/" \
+            -e "s/^duration = .*/duration = $secs/" \
+            -e "s/^number_of_torrents = .*/number_of_torrents = 100000/" \
+            -e "s/^number_of_peers = .*/number_of_peers = 1000000/" \
+            -e "s/^weight_connect = .*/weight_connect = 1/" \
+            -e "s/^weight_announce = .*/weight_announce = 20/" \
+            -e "s/^weight_scrape = .*/weight_scrape = 0/" >"$work/load-$1.toml"
+    taskset -c 1 "$tools/bin/aquatic_udp_load_test" -c "$work/load-$1.toml" 2>&1 |
+        awk '/^Average responses per second:/ {print $5}'
+}
+
+run() { # label instances [redis]
+    local label=$1 n=$2 store=${3:-}
+    local trackers=() args=()
+    [[ -n $store ]] && args=(--redis-url "redis://127.0.0.1:$redis_port")
+    redis-cli -p "$redis_port" flushall >/dev/null
+    for ((i = 0; i < n; i++)); do
+        NEXSUJ_LOG=error NEXSUJ_HTTP_WORKERS=1 NEXSUJ_UDP_WORKERS=1 NEXSUJ_MAX_NUMWANT=30 NEXSUJ_MAX_PEERS_PER_IP=0 \
+            taskset -c 0 "$nexsuj" tracker --http "127.0.0.1:$((base_port + 100 + i))" \
+            --udp "127.0.0.1:$((base_port + i))" "${args[@]}" &
+        trackers+=($!)
+        pids+=($!)
+        wait_udp $((base_port + i))
+    done
+    local t0=() r0 s0
+    for p in "${trackers[@]}"; do t0+=("$(cpu_ticks "$p")"); done
+    r0=$(cpu_ticks "$redis_pid")
+    s0=$(date +%s.%N)
+    for ((i = 0; i < n; i++)); do load $((base_port + i)) >"$work/rps-$i" & done
+    sleep 2
+    probe "$base_port" $((secs - 4)) >"$work/probe"
+    wait $(jobs -p | grep -v -e "$redis_pid" $(printf -- '-e %s ' "${trackers[@]}")) 2>/dev/null || true
+    local elapsed total=0 tcpu=0 rcpu
+    elapsed=$(echo "$(date +%s.%N) - $s0" | bc -l)
+    for ((i = 0; i < n; i++)); do total=$(echo "$total + $(cat "$work/rps-$i")" | bc -l); done
+    for ((i = 0; i < n; i++)); do
+        tcpu=$(echo "$tcpu + ($(cpu_ticks "${trackers[$i]}") - ${t0[$i]}) / $(getconf CLK_TCK)" | bc -l)
+    done
+    rcpu=$(echo "($(cpu_ticks "$redis_pid") - $r0) / $(getconf CLK_TCK)" | bc -l)
+    read -r p50 p99 <"$work/probe"
+    printf '  %-22s %9.0f responses/s  tracker %.2f cores, redis %.2f cores  %8.0f responses per tracker CPU-s  probe p50 %.2f ms p99 %.2f ms\n' \
+        "$label" "$total" "$(echo "$tcpu / $elapsed" | bc -l)" "$(echo "$rcpu / $elapsed" | bc -l)" \
+        "$(echo "$total * $secs / $tcpu" | bc -l)" "$p50" "$p99"
+    for p in "${trackers[@]}"; do kill "$p"; wait "$p" 2>/dev/null || true; done
+}
+
+echo "== ${secs}s per configuration; 100k torrents, 1M peers, connect/announce 1/20"
+run "1 instance, memory" 1
+run "1 instance, redis" 1 redis
+run "2 instances, redis" 2 redis
+run "3 instances, redis" 3 redis
+echo "  redis: $(redis-cli -p "$redis_port" info memory | awk -F: '/^used_memory_human/ {print $2}' | tr -d '\r') used," \
+    "$(redis-cli -p "$redis_port" dbsize) keys after the last run"
