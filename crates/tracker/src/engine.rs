@@ -189,6 +189,11 @@ impl Tracker {
         Ok(self)
     }
 
+    /// Whether announces to the store can be pipelined (a single Redis server).
+    pub fn pipelines(&self) -> bool {
+        self.shared.as_ref().is_some_and(|s| s.store.pipelines())
+    }
+
     /// Whether the swarms live in a shared store.
     pub fn is_shared(&self) -> bool {
         self.shared.is_some()

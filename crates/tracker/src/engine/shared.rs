@@ -53,6 +53,65 @@ impl Tracker {
         Ok(())
     }
 
+    /// The announces of one UDP batch (BEP 7's second address does not exist over UDP):
+    /// one pipeline to Redis when the store pipelines, one by one otherwise (callers with a
+    /// cluster store run [`Tracker::announce_async`] concurrently instead). `resps[i]` and
+    /// the i-th result answer `inputs[i]`.
+    pub async fn announce_batch(
+        &self,
+        inputs: &[AnnounceInput<'_>],
+        resps: &mut [AnnounceResponse],
+    ) -> Vec<Result<(), Refusal>> {
+        let Some(shared) = self.shared.as_ref().filter(|s| s.store.pipelines()) else {
+            let mut results = Vec::with_capacity(inputs.len());
+            for (input, resp) in inputs.iter().zip(resps.iter_mut()) {
+                results.push(self.announce_async(input, resp).await);
+            }
+            return results;
+        };
+        let mut results = Vec::with_capacity(inputs.len());
+        let mut prepared = Vec::with_capacity(inputs.len());
+        for (i, input) in inputs.iter().enumerate() {
+            match self.prepare(input) {
+                Ok(p) => {
+                    prepared.push((i, p));
+                    results.push(Ok(()));
+                }
+                Err(refusal) => results.push(Err(refusal)),
+            }
+        }
+        let batch: Vec<_> = prepared.iter().map(|(_, p)| (p.announce, p.named)).collect();
+        let mut outs = vec![Vec::new(); batch.len()];
+        let outcomes = match shared.store.announce_many(&batch, &mut outs).await {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                let refusal = self.degraded(shared, &e);
+                for (i, _) in &prepared {
+                    results[*i] = Err(refusal.clone());
+                }
+                return results;
+            }
+        };
+        let now = self.now();
+        for (((i, p), outcome), peers) in prepared.iter().zip(outcomes).zip(outs) {
+            let outcome = outcome
+                .map_err(|e| self.degraded(shared, &e))
+                .and_then(|o| self.refuse_turned(&o).map(|()| o));
+            match outcome {
+                Ok(o) => {
+                    let resp = &mut resps[*i];
+                    resp.peers = peers;
+                    shared
+                        .local
+                        .served(p.announce.info_hash, o.complete, o.incomplete, now);
+                    self.complete(p, &inputs[*i], &o, resp);
+                }
+                Err(refusal) => results[*i] = Err(refusal),
+            }
+        }
+        results
+    }
+
     /// Like [`Tracker::scrape`], for either store (a shared store's counts are asked for
     /// all hashes at once, pipelined).
     pub async fn scrape_async(

@@ -63,11 +63,13 @@ pub(super) fn work(socket: &UdpSocket, mut handler: UdpHandler, tracker: &Tracke
         if n > 0 {
             send_all(fd, &mut send_headers, &replies[..n], &to);
         }
+        // With a shared store, this batch's announces go to Redis together.
+        handler.flush_deferred();
     }
 }
 
 /// Sends `replies[i]` to `to[i]`, retrying the tail if the kernel took only part of the batch.
-fn send_all(
+pub(super) fn send_all(
     fd: i32,
     headers: &mut MultiHeaders<SockaddrStorage>,
     replies: &[Vec<u8>],

@@ -6,9 +6,11 @@
 //! retries, as BEP 15 has it do for any lost packet.
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
 use ids::InfoHash;
+use nix::sys::socket::{MultiHeaders, SockaddrStorage};
 use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 use tracker_proto::common::{AnnounceRequest, AnnounceResponse};
@@ -26,6 +28,17 @@ pub struct Deferred {
     runtime: Handle,
     socket: Arc<UdpSocket>,
     slots: Arc<Semaphore>,
+}
+
+/// An announce waiting for the rest of its batch.
+#[derive(Debug)]
+pub(super) struct Queued {
+    pub(super) request: AnnounceRequest,
+    pub(super) passkey: Option<String>,
+    pub(super) ip: IpAddr,
+    pub(super) family: AddressFamily,
+    pub(super) tid: u32,
+    pub(super) src: SocketAddr,
 }
 
 /// A parsed request that waits for the store.
@@ -73,6 +86,54 @@ impl Deferred {
             drop(slot);
         });
         true
+    }
+}
+
+impl Deferred {
+    /// Starts answering the announces one `recvmmsg` took, as one pipeline to Redis; the
+    /// datagrams are dropped (and counted) when the worker has too many waiting.
+    pub(super) fn start_batch(&self, tracker: &Arc<Tracker>, stats: &Arc<ServerStats>, batch: Vec<Queued>) {
+        let n = u32::try_from(batch.len()).unwrap_or(u32::MAX);
+        let Ok(slots) = self.slots.clone().try_acquire_many_owned(n) else {
+            for _ in 0..n {
+                ProtocolCounters::bump(&stats.udp.dropped);
+            }
+            return;
+        };
+        let (tracker, stats, socket) = (tracker.clone(), stats.clone(), self.socket.clone());
+        self.runtime.spawn(async move {
+            let inputs: Vec<_> = batch
+                .iter()
+                .map(|q| AnnounceInput {
+                    request: &q.request,
+                    passkey: q.passkey.as_deref(),
+                    source: q.ip,
+                    other_family: None,
+                })
+                .collect();
+            let mut resps = vec![AnnounceResponse::default(); batch.len()];
+            let results = tracker.announce_batch(&inputs, &mut resps).await;
+            let mut replies = Vec::with_capacity(batch.len());
+            for ((q, result), resp) in batch.iter().zip(results).zip(&resps) {
+                let mut out = Vec::with_capacity(20 + 6 * resp.peers.len());
+                match result {
+                    Ok(()) => {
+                        ProtocolCounters::bump(&stats.udp.announces);
+                        udp::write_announce(&mut out, q.tid, resp, q.family);
+                    }
+                    Err(refusal) => {
+                        ProtocolCounters::bump(&stats.udp.refused);
+                        udp::write_error(&mut out, q.tid, refusal);
+                    }
+                }
+                replies.push(out);
+            }
+            // One sendmmsg for the batch, as the worker sends its inline replies.
+            let to: Vec<_> = batch.iter().map(|q| Some(SockaddrStorage::from(q.src))).collect();
+            let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(replies.len(), None);
+            super::batch::send_all(socket.as_raw_fd(), &mut headers, &replies, &to);
+            drop(slots);
+        });
     }
 }
 

@@ -10,7 +10,7 @@ use tracker_proto::udp::{self, AddressFamily, Request};
 
 use super::bad_ids::BadIds;
 use super::connection_id::ConnectionIds;
-use super::deferred::{Deferred, Job};
+use super::deferred::{Deferred, Job, Queued};
 use crate::engine::{AnnounceInput, Tracker};
 use crate::passkey;
 use crate::stats::{ProtocolCounters, ServerStats};
@@ -32,6 +32,9 @@ pub struct UdpHandler {
     scrape_stats: Vec<ScrapeStats>,
     /// Set when the swarms live in Redis: announces and scrapes are answered from tasks.
     deferred: Option<Deferred>,
+    /// Announces of the current batch, for one pipeline to Redis (see
+    /// [`UdpHandler::flush_deferred`]).
+    queued: Vec<Queued>,
 }
 
 impl UdpHandler {
@@ -46,6 +49,31 @@ impl UdpHandler {
             scraped: Vec::new(),
             scrape_stats: Vec::new(),
             deferred: None,
+            queued: Vec::new(),
+        }
+    }
+
+    /// Sends the announces queued since the last call to the store, in one pipeline when it
+    /// pipelines (one Redis server) and one by one, concurrently, otherwise. The worker calls
+    /// this after each batch of datagrams.
+    pub fn flush_deferred(&mut self) {
+        let Some(deferred) = &self.deferred else { return };
+        if self.queued.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.queued);
+        if self.tracker.pipelines() {
+            deferred.start_batch(&self.tracker, &self.stats, batch);
+            return;
+        }
+        for q in batch {
+            let job = Job::Announce {
+                request: q.request,
+                passkey: q.passkey,
+                ip: q.ip,
+                family: q.family,
+            };
+            self.defer(deferred, job, q.tid, q.src);
         }
     }
 
@@ -118,14 +146,16 @@ impl UdpHandler {
                     a.request.numwant = Some(asked.min(MAX_IPV6_PEERS));
                 }
                 let passkey = a.url_data.as_deref().and_then(passkey::from_url_data);
-                if let Some(deferred) = &self.deferred {
-                    let job = Job::Announce {
+                if self.deferred.is_some() {
+                    self.queued.push(Queued {
                         request: a.request,
                         passkey,
                         ip,
                         family,
-                    };
-                    return self.defer(deferred, job, tid, src);
+                        tid,
+                        src,
+                    });
+                    return false;
                 }
                 let input = AnnounceInput {
                     request: &a.request,

@@ -8,8 +8,8 @@
 --       4 seeder (1/0), 5 uploaded, 6 downloaded, 7 numwant, 8 named (1/0), 9 peer timeout,
 --       10 min credit interval, 11 completed-count TTL, 12 expired peers trimmed per list,
 --       13 a random number (the reply's sampling offset)
--- Returns: {seeders, leechers, has previous, prev uploaded, prev downloaded, elapsed, early,
---           address taken, peer addr...}
+-- Returns one string: "seeders,leechers,has previous,prev uploaded,prev downloaded,elapsed,
+--           early,address taken:" then each peer's address after a byte holding its length
 local s, l, p, c = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local addr, pid, event = ARGV[1], ARGV[2], ARGV[3]
 local seeder = ARGV[4] == '1'
@@ -50,7 +50,7 @@ end
 if found and ARGV[8] == '1' and rpid ~= pid then
   -- A named address may not touch another peer's record.
   local cs, cl = counts()
-  return {cs, cl, 0, '0', '0', 0, 0, 1}
+  return cs .. ',' .. cl .. ',0,0,0,0,0,1:'
 end
 
 if event == 'x' then
@@ -61,9 +61,9 @@ if event == 'x' then
   end
   local cs, cl = counts()
   if same then
-    return {cs, cl, 1, rup, rdown, now - at, 0, 0}
+    return cs .. ',' .. cl .. ',1,' .. rup .. ',' .. rdown .. ',' .. (now - at) .. ',0,0:'
   end
-  return {cs, cl, 0, '0', '0', 0, 0, 0}
+  return cs .. ',' .. cl .. ',0,0,0,0,0,0:'
 end
 
 local same = found and rpid == pid
@@ -100,8 +100,11 @@ if completes or seed % 32 == 0 then
 end
 
 local cs, cl = counts()
-local reply = {cs, cl, same and 1 or 0, same and rup or '0', same and rdown or '0', elapsed,
-  early and 1 or 0, 0}
+local head = table.concat({cs, cl, same and 1 or 0, same and rup or '0', same and rdown or '0', elapsed,
+  early and 1 or 0, 0}, ',') .. ':'
+-- Peers as one string, each address after its length (6: IPv4, 18: IPv6): one bulk reply
+-- instead of one per peer, which the tracker parses without an allocation each.
+local peers, picked = {}, 0
 
 -- Appends up to n live members of k other than the announcer: a window of consecutive ranks
 -- at a random offset among the live ones (a zset's ranks follow last-seen times, so the
@@ -129,7 +132,8 @@ local function pick(k, n, live_n)
       return
     end
     if got[i] ~= addr then
-      reply[#reply + 1] = got[i]
+      picked = picked + 1
+      peers[picked] = string.char(#got[i]) .. got[i]
       added = added + 1
     end
   end
@@ -147,7 +151,7 @@ if numwant > 0 then
       from_seeders = math.min(cs, math.max(numwant - others, math.floor(numwant * cs / (cs + others) + 0.5)))
     end
     pick(s, from_seeders, cs)
-    pick(l, numwant - (#reply - 8), cl)
+    pick(l, numwant - picked, cl)
   end
 end
-return reply
+return head .. table.concat(peers)

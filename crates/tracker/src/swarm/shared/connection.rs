@@ -25,11 +25,27 @@ pub enum SharedUrlError {
     /// The redis crate refused it.
     #[error("swarm store URL {url:?}: {error}")]
     Invalid {
-        /// The URL, as configured (it may hold a password: never logged, only returned).
+        /// The URL, its password (if any) replaced by `***`.
         url: String,
         /// Why.
         error: redis::RedisError,
     },
+}
+
+/// `url` with the password of its user information (`redis://user:secret@host`) replaced by
+/// `***`: error messages reach logs, passwords must not.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let hosts = rest.split(',').map(|part| match part.rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _)) => format!("{name}:***@{host}"),
+            None => format!("***@{host}"),
+        },
+        None => part.to_string(),
+    });
+    format!("{scheme}://{}", hosts.collect::<Vec<_>>().join(","))
 }
 
 /// The connection behind a [`super::SharedSwarms`].
@@ -56,7 +72,7 @@ impl Backend {
     pub fn open(url: &str, timeout_ms: u64) -> Result<Self, SharedUrlError> {
         let timeout = Duration::from_millis(timeout_ms.max(1));
         let invalid = |error| SharedUrlError::Invalid {
-            url: url.to_string(),
+            url: redacted(url),
             error,
         };
         if let Some(nodes) = url.strip_prefix("redis+cluster://") {
@@ -67,7 +83,7 @@ impl Backend {
                 .map(|n| format!("redis://{n}"))
                 .collect();
             if nodes.is_empty() {
-                return Err(SharedUrlError::Scheme(url.to_string()));
+                return Err(SharedUrlError::Scheme(redacted(url)));
             }
             let client = ClusterClientBuilder::new(nodes)
                 .connection_timeout(timeout)
@@ -85,7 +101,7 @@ impl Backend {
             ));
         }
         if !url.starts_with("redis://") {
-            return Err(SharedUrlError::Scheme(url.to_string()));
+            return Err(SharedUrlError::Scheme(redacted(url)));
         }
         let client = redis::Client::open(url).map_err(invalid)?;
         let config = ConnectionManagerConfig::new()
@@ -115,6 +131,15 @@ impl Backend {
                 self.query(&cmd).await
             }
             other => other,
+        }
+    }
+
+    /// Runs a pipeline (one write, one read); with `ignore_errors` set, each command's
+    /// result apart.
+    pub async fn query_pipeline<T: FromRedisValue>(&self, pipe: &redis::Pipeline) -> RedisResult<T> {
+        match self {
+            Self::Single(c) => pipe.query_async(&mut c.clone()).await,
+            Self::Cluster(c) => pipe.query_async(&mut c.clone()).await,
         }
     }
 

@@ -22,6 +22,7 @@
 //! the value holds its peer id, its completed/seeder flags and the accounting baseline
 //! (time, uploaded, downloaded) the private tracker turns into deltas.
 
+mod batch;
 mod connection;
 pub mod local;
 
@@ -133,59 +134,39 @@ impl SharedSwarms {
         named: bool,
         out: &mut Vec<ResponsePeer>,
     ) -> Result<AnnounceOutcome, SharedError> {
-        let [s, l, p, c] = self.keys(&a.info_hash);
+        let keys = self.keys(&a.info_hash);
+        let seed = self.next_seed();
+        let fill = |cmd: &mut redis::Cmd| self.announce_args(cmd, &keys, a, named, seed);
+        let reply = self.backend.invoke(&ANNOUNCE, ANNOUNCE_LUA, fill).await?;
+        parse_announce(reply, out)
+    }
+
+    fn next_seed(&self) -> u32 {
+        self.seed.fetch_add(0x9e37_79b9, Ordering::Relaxed) >> 1
+    }
+
+    /// The announce script's key count, keys and arguments.
+    fn announce_args(&self, cmd: &mut redis::Cmd, keys: &[String; 4], a: &Announce, named: bool, seed: u32) {
         let event = match a.event {
             AnnounceEvent::None => "n",
             AnnounceEvent::Completed => "c",
             AnnounceEvent::Started => "s",
             AnnounceEvent::Stopped => "x",
         };
-        let seed = self.seed.fetch_add(0x9e37_79b9, Ordering::Relaxed) >> 1;
-        let fill = |cmd: &mut redis::Cmd| {
-            cmd.arg(4).arg(&s).arg(&l).arg(&p).arg(&c);
-            cmd.arg(encode_addr(a.addr))
-                .arg(&a.peer_id.0[..])
-                .arg(event)
-                .arg(u8::from(a.transfer.left == 0))
-                .arg(a.transfer.uploaded)
-                .arg(a.transfer.downloaded)
-                .arg(a.numwant)
-                .arg(u8::from(named))
-                .arg(self.peer_timeout_secs)
-                .arg(self.min_credit_interval)
-                .arg(self.completed_ttl_secs)
-                .arg(TRIM_PER_ANNOUNCE)
-                .arg(seed);
-        };
-        let reply = self.backend.invoke(&ANNOUNCE, ANNOUNCE_LUA, fill).await?;
-        let Value::Array(items) = reply else {
-            return Err(SharedError::Reply("announce: not an array"));
-        };
-        if items.len() < 8 {
-            return Err(SharedError::Reply("announce: short reply"));
-        }
-        let int = |i: usize| as_u64(&items[i]).ok_or(SharedError::Reply("announce: not a number"));
-        let previous = (int(2)? == 1).then_some(Traffic {
-            uploaded: int(3)?,
-            downloaded: int(4)?,
-        });
-        let outcome = AnnounceOutcome {
-            complete: saturate(int(0)?),
-            incomplete: saturate(int(1)?),
-            previous,
-            elapsed: saturate(int(5)?),
-            early: int(6)? == 1,
-            turned: (int(7)? == 1).then_some(Turned::AddressTaken),
-        };
-        out.reserve(items.len() - 8);
-        for item in &items[8..] {
-            let Value::BulkString(bytes) = item else {
-                return Err(SharedError::Reply("announce: a peer is not bytes"));
-            };
-            let addr = decode_addr(bytes).ok_or(SharedError::Reply("announce: a peer is not an address"))?;
-            out.push(ResponsePeer { addr, peer_id: None });
-        }
-        Ok(outcome)
+        cmd.arg(4).arg(&keys[..]);
+        cmd.arg(encode_addr(a.addr))
+            .arg(&a.peer_id.0[..])
+            .arg(event)
+            .arg(u8::from(a.transfer.left == 0))
+            .arg(a.transfer.uploaded)
+            .arg(a.transfer.downloaded)
+            .arg(a.numwant)
+            .arg(u8::from(named))
+            .arg(self.peer_timeout_secs)
+            .arg(self.min_credit_interval)
+            .arg(self.completed_ttl_secs)
+            .arg(TRIM_PER_ANNOUNCE)
+            .arg(seed);
     }
 
     /// The live counts of one torrent (BEP 48).
@@ -228,6 +209,50 @@ impl SharedSwarms {
         let _: i64 = self.backend.query(&cmd).await?;
         Ok(())
     }
+}
+
+/// The announce script's reply (`"8 numbers,…:"` then length-prefixed peer addresses): the
+/// outcome, and the peers appended to `out`.
+fn parse_announce(reply: Value, out: &mut Vec<ResponsePeer>) -> Result<AnnounceOutcome, SharedError> {
+    let bad = || SharedError::Reply("announce: not a reply of the announce script");
+    let Value::BulkString(bytes) = reply else {
+        return Err(bad());
+    };
+    let colon = bytes.iter().position(|b| *b == b':').ok_or_else(bad)?;
+    let head = std::str::from_utf8(&bytes[..colon]).map_err(|_| bad())?;
+    let mut fields = [0u64; 8];
+    let mut numbers = head.split(',');
+    for f in &mut fields {
+        *f = numbers.next().and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+    }
+    let [
+        complete,
+        incomplete,
+        has_previous,
+        uploaded,
+        downloaded,
+        elapsed,
+        early,
+        taken,
+    ] = fields;
+    let outcome = AnnounceOutcome {
+        complete: saturate(complete),
+        incomplete: saturate(incomplete),
+        previous: (has_previous == 1).then_some(Traffic { uploaded, downloaded }),
+        elapsed: saturate(elapsed),
+        early: early == 1,
+        turned: (taken == 1).then_some(Turned::AddressTaken),
+    };
+    let mut rest = &bytes[colon + 1..];
+    while let Some((&len, tail)) = rest.split_first() {
+        let addr = tail
+            .get(..usize::from(len))
+            .and_then(decode_addr)
+            .ok_or_else(bad)?;
+        out.push(ResponsePeer { addr, peer_id: None });
+        rest = &tail[usize::from(len)..];
+    }
+    Ok(outcome)
 }
 
 fn triple(reply: Value, what: &'static str) -> Result<[u64; 3], SharedError> {

@@ -304,6 +304,26 @@ async fn an_unreachable_redis_is_an_error_not_an_empty_swarm() {
 }
 
 #[test]
+fn passwords_stay_out_of_url_errors() {
+    let e = SharedSwarms::new(
+        &SharedConfig {
+            url: "rediss://u:hunter2@h:1".into(),
+            ..SharedConfig::default()
+        },
+        1,
+        0,
+    )
+    .unwrap_err();
+    assert!(!e.to_string().contains("hunter2"), "{e}");
+    assert_eq!(connection::redacted("redis://:pw@h:1/0"), "redis://:***@h:1/0");
+    assert_eq!(connection::redacted("redis://tok@h:1"), "redis://***@h:1");
+    assert_eq!(
+        connection::redacted("redis+cluster://a:1,u:pw@b:2"),
+        "redis+cluster://a:1,u:***@b:2"
+    );
+}
+
+#[test]
 fn addresses_round_trip() {
     for a in ["1.2.3.4:5", "[2001:db8::1]:65535"] {
         let a: SocketAddr = a.parse().unwrap();
