@@ -49,6 +49,24 @@ class Redis:
             self.proc = None
 
 
+def cluster_ports(n):
+    """`n` ports whose cluster bus ports (port + 10000) are free too, so below 55536."""
+    import random
+    out = []
+    while len(out) < n:
+        p = random.randrange(20000, 45000)
+        if p in out:
+            continue
+        try:
+            for port in (p, p + 10000):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        out.append(p)
+    return out
+
+
 def cluster(ports):
     """Three masters, slots spread by redis-cli."""
     nodes = [Redis(p, "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{p}.conf").start() for p in ports]

@@ -30,7 +30,7 @@ import urllib.request
 
 import libtorrent as lt
 
-from deploy import NEXSUJ, TMP, Deployment, Redis, cluster, site
+from deploy import NEXSUJ, TMP, Deployment, Redis, cluster, cluster_ports, pg_cluster, site
 from peers import Netns, Transmission, lt_add, lt_session, lt_wait_alert, wait_until
 
 SIZE = 4 * 1024 * 1024 + 321
@@ -311,8 +311,8 @@ def main():
         with Netns(4) as ns:
             redis.start()
             scenarios = [("redis", f"redis://127.0.0.1:{redis_port}")]
-            cluster_ports = [site.free_port("127.0.0.1") for _ in range(3)]
-            scenarios.append(("cluster", "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in cluster_ports)))
+            node_ports = cluster_ports(3)
+            scenarios.append(("cluster", "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in node_ports)))
             only_one = os.environ.get("SCALE_ONLY")
             for name, url in [sc for sc in scenarios if not only_one or sc[0] == only_one]:
                 print(f"- three nexsuj serve on {'a Redis Cluster' if name == 'cluster' else 'one Redis'} and "
@@ -320,7 +320,7 @@ def main():
                 dep = None
                 try:
                     if name == "cluster":
-                        nodes = cluster(cluster_ports)
+                        nodes = cluster(node_ports)
                     with Deployment(ns, name, url) as dep:
                         tid, info_hash, seeder_user, leecher_user = transfer(ns, dep)
                         concurrent_announces(dep, info_hash, site.profile(leecher_user)["authKey"])

@@ -1,6 +1,8 @@
 //! Two instances of one site on one PostgreSQL database: caches kept in step by
 //! LISTEN/NOTIFY, and (with `NEXSUJ_TEST_REDIS`) one swarm in Redis, accounted once.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use serde_json::json;
@@ -21,14 +23,32 @@ async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) {
     }
 }
 
-/// Runs both sites' background work (flush, reloads, cache sync) until the sender drops.
-fn background(sites: &[&Site]) -> watch::Sender<bool> {
+/// Runs both sites' background work (flush, reloads, cache sync) until [`Background::stop`].
+struct Background {
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+fn background(sites: &[&Site]) -> Background {
     let (stop, stopped) = watch::channel(false);
-    for s in sites {
-        let (s, stopped) = ((*s).clone(), stopped.clone());
-        tokio::spawn(async move { s.run_background(stopped).await });
+    let tasks = sites
+        .iter()
+        .map(|s| {
+            let (s, stopped) = ((*s).clone(), stopped.clone());
+            tokio::spawn(async move { s.run_background(stopped).await })
+        })
+        .collect();
+    Background { stop, tasks }
+}
+
+impl Background {
+    /// Stops the work and waits for it (its last flush included), so that the schema can go.
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            t.await.unwrap();
+        }
     }
-    stop
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,7 +91,7 @@ async fn a_passkey_reset_a_disabled_user_and_an_upload_reach_the_other_instance(
             .is_err_and(|e| e.to_string() == "account disabled")
     })
     .await;
-    drop(stop);
+    stop.stop().await;
     b.db().close().await;
     a.finish().await;
 }

@@ -6,12 +6,15 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 
 use ids::InfoHash;
-use tracker_proto::common::{AnnounceResponse, ScrapeStats};
+use tracker_proto::common::{AnnounceResponse, ResponsePeer, ScrapeStats};
 
-use super::{AnnounceInput, DEGRADED, Shared, Tracker};
+use super::{AnnounceInput, DEGRADED, Prepared, Shared, Tracker};
 use crate::access::Refusal;
-use crate::swarm::shared::SharedError;
+use crate::swarm::shared::{BlockingLink, SharedError};
 use crate::swarm::{Announce, AnnounceOutcome, Totals};
+
+/// A prepared announce and where its input sits in the batch.
+type Indexed = (usize, Prepared);
 
 impl Tracker {
     /// Like [`Tracker::announce`], for either store: with a shared one the swarm update is
@@ -69,6 +72,38 @@ impl Tracker {
             }
             return results;
         };
+        let (mut results, prepared) = self.prepare_batch(inputs);
+        let batch: Vec<_> = prepared.iter().map(|(_, p)| (p.announce, p.named)).collect();
+        let mut outs = vec![Vec::new(); batch.len()];
+        let outcomes = shared.store.announce_many(&batch, &mut outs).await;
+        self.finish_batch(shared, inputs, &prepared, outcomes, outs, resps, &mut results);
+        results
+    }
+
+    /// [`Tracker::announce_batch`] on the calling thread, through a UDP worker's own
+    /// connection (`None` without a pipelining shared store).
+    pub fn announce_batch_blocking(
+        &self,
+        link: &mut BlockingLink,
+        inputs: &[AnnounceInput<'_>],
+        resps: &mut [AnnounceResponse],
+    ) -> Option<Vec<Result<(), Refusal>>> {
+        let shared = self.shared.as_ref().filter(|s| s.store.pipelines())?;
+        let (mut results, prepared) = self.prepare_batch(inputs);
+        let batch: Vec<_> = prepared.iter().map(|(_, p)| (p.announce, p.named)).collect();
+        let mut outs = vec![Vec::new(); batch.len()];
+        let outcomes = shared.store.announce_many_blocking(link, &batch, &mut outs);
+        self.finish_batch(shared, inputs, &prepared, outcomes, outs, resps, &mut results);
+        Some(results)
+    }
+
+    /// A UDP worker's own connection to the store, when it is one Redis server.
+    pub fn blocking_link(&self) -> Option<BlockingLink> {
+        self.shared.as_ref()?.store.blocking_link()
+    }
+
+    /// Every input's policy check: the refusals in place, and the rest to send to the store.
+    fn prepare_batch(&self, inputs: &[AnnounceInput<'_>]) -> (Vec<Result<(), Refusal>>, Vec<Indexed>) {
         let mut results = Vec::with_capacity(inputs.len());
         let mut prepared = Vec::with_capacity(inputs.len());
         for (i, input) in inputs.iter().enumerate() {
@@ -80,16 +115,29 @@ impl Tracker {
                 Err(refusal) => results.push(Err(refusal)),
             }
         }
-        let batch: Vec<_> = prepared.iter().map(|(_, p)| (p.announce, p.named)).collect();
-        let mut outs = vec![Vec::new(); batch.len()];
-        let outcomes = match shared.store.announce_many(&batch, &mut outs).await {
+        (results, prepared)
+    }
+
+    /// The store's answers to a batch, turned into replies (or refusals) and accounting.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_batch(
+        &self,
+        shared: &Shared,
+        inputs: &[AnnounceInput<'_>],
+        prepared: &[Indexed],
+        outcomes: Result<Vec<Result<AnnounceOutcome, SharedError>>, SharedError>,
+        outs: Vec<Vec<ResponsePeer>>,
+        resps: &mut [AnnounceResponse],
+        results: &mut [Result<(), Refusal>],
+    ) {
+        let outcomes = match outcomes {
             Ok(outcomes) => outcomes,
             Err(e) => {
                 let refusal = self.degraded(shared, &e);
-                for (i, _) in &prepared {
+                for (i, _) in prepared {
                     results[*i] = Err(refusal.clone());
                 }
-                return results;
+                return;
             }
         };
         let now = self.now();
@@ -109,7 +157,6 @@ impl Tracker {
                 Err(refusal) => results[*i] = Err(refusal),
             }
         }
-        results
     }
 
     /// Like [`Tracker::scrape`], for either store (a shared store's counts are asked for

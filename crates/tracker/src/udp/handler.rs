@@ -57,7 +57,9 @@ impl UdpHandler {
     /// pipelines (one Redis server) and one by one, concurrently, otherwise. The worker calls
     /// this after each batch of datagrams.
     pub fn flush_deferred(&mut self) {
-        let Some(deferred) = &self.deferred else { return };
+        let Some(deferred) = &mut self.deferred else {
+            return;
+        };
         if self.queued.is_empty() {
             return;
         }
@@ -73,7 +75,9 @@ impl UdpHandler {
                 ip: q.ip,
                 family: q.family,
             };
-            self.defer(deferred, job, q.tid, q.src);
+            if !deferred.start(&self.tracker, &self.stats, job, q.tid, q.src) {
+                ProtocolCounters::bump(&self.stats.udp.dropped);
+            }
         }
     }
 

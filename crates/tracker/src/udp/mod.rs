@@ -82,7 +82,7 @@ impl UdpServer {
                         Error::io("starting a UDP worker")(io::Error::other("no Tokio runtime"))
                     })?;
                     let clone = socket.try_clone().map_err(Error::io("cloning a UDP socket"))?;
-                    handler = handler.with_deferred(Deferred::new(runtime, clone));
+                    handler = handler.with_deferred(Deferred::new(runtime, clone, tracker.blocking_link()));
                 }
                 let (stop, tracker) = (stop.clone(), tracker.clone());
                 let thread = std::thread::Builder::new()

@@ -17,14 +17,8 @@ impl SharedSwarms {
         matches!(self.backend, Backend::Single(_))
     }
 
-    /// [`SharedSwarms::announce`] for each of `batch` ((announce, named)), the peers of the
-    /// i-th appended to `outs[i]`. `Err` only when the whole pipeline failed (Redis down);
-    /// one announce's own failure is its own `Err`.
-    pub async fn announce_many(
-        &self,
-        batch: &[(Announce, bool)],
-        outs: &mut [Vec<ResponsePeer>],
-    ) -> Result<Vec<Result<AnnounceOutcome, SharedError>>, SharedError> {
+    /// One EVALSHA per announce, each command's result kept apart.
+    pub(super) fn announce_pipeline(&self, batch: &[(Announce, bool)]) -> redis::Pipeline {
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
         for (a, named) in batch {
@@ -34,6 +28,18 @@ impl SharedSwarms {
             self.announce_args(&mut cmd, &keys, a, *named, self.next_seed());
             pipe.add_command(cmd);
         }
+        pipe
+    }
+
+    /// [`SharedSwarms::announce`] for each of `batch` ((announce, named)), the peers of the
+    /// i-th appended to `outs[i]`. `Err` only when the whole pipeline failed (Redis down);
+    /// one announce's own failure is its own `Err`.
+    pub async fn announce_many(
+        &self,
+        batch: &[(Announce, bool)],
+        outs: &mut [Vec<ResponsePeer>],
+    ) -> Result<Vec<Result<AnnounceOutcome, SharedError>>, SharedError> {
+        let pipe = self.announce_pipeline(batch);
         let replies: Vec<RedisResult<Value>> = self.backend.query_pipeline(&pipe).await?;
         let mut results = Vec::with_capacity(batch.len());
         for ((reply, (a, named)), out) in replies.into_iter().zip(batch).zip(outs.iter_mut()) {

@@ -138,15 +138,23 @@ impl Backend {
     /// result apart.
     pub async fn query_pipeline<T: FromRedisValue>(&self, pipe: &redis::Pipeline) -> RedisResult<T> {
         match self {
-            Self::Single(c) => pipe.query_async(&mut c.clone()).await,
+            Self::Single(c) => match pipe.query_async(&mut c.clone()).await {
+                Err(e) if super::blocking::stale(&e) => pipe.query_async(&mut c.clone()).await,
+                done => done,
+            },
             Self::Cluster(c) => pipe.query_async(&mut c.clone()).await,
         }
     }
 
-    /// Runs one command.
+    /// Runs one command. On one server, a connection error gets one more try: the manager
+    /// reconnects after a failure, and the first request after a Redis restart would
+    /// otherwise fail on the connection it had.
     pub async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
         match self {
-            Self::Single(c) => cmd.query_async(&mut c.clone()).await,
+            Self::Single(c) => match cmd.query_async(&mut c.clone()).await {
+                Err(e) if super::blocking::stale(&e) => cmd.query_async(&mut c.clone()).await,
+                done => done,
+            },
             Self::Cluster(c) => cmd.query_async(&mut c.clone()).await,
         }
     }

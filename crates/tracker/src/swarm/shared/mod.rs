@@ -23,6 +23,7 @@
 //! (time, uploaded, downloaded) the private tracker turns into deltas.
 
 mod batch;
+mod blocking;
 mod connection;
 pub mod local;
 
@@ -34,6 +35,7 @@ use ids::InfoHash;
 use redis::{Script, Value};
 use tracker_proto::common::{AnnounceEvent, ResponsePeer, ScrapeStats};
 
+pub use blocking::BlockingLink;
 pub use connection::{Backend, SharedUrlError};
 
 use super::{Announce, AnnounceOutcome, Traffic, Turned};
@@ -100,6 +102,10 @@ pub struct SharedSwarms {
     completed_ttl_secs: u32,
     /// Sampling offsets: a Weyl sequence from a random start (only spread matters).
     seed: AtomicU32,
+    /// For UDP workers' own connections (one Redis server only).
+    single_client: Option<redis::Client>,
+    /// Longest wait for Redis.
+    timeout: std::time::Duration,
 }
 
 impl SharedSwarms {
@@ -117,6 +123,10 @@ impl SharedSwarms {
             min_credit_interval,
             completed_ttl_secs: config.completed_ttl_secs.max(1),
             seed: AtomicU32::new(u32::from_le_bytes(rng::os_bytes().unwrap_or([7; 4]))),
+            single_client: redis::Client::open(config.url.as_str())
+                .ok()
+                .filter(|_| config.url.starts_with("redis://")),
+            timeout: std::time::Duration::from_millis(config.timeout_ms.max(1)),
         })
     }
 
