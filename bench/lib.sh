@@ -39,3 +39,19 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 # cpu_ticks PID: user + system clock ticks the process has used so far, all its threads (those that
 # have exited too: /proc/PID/stat sums them).
 cpu_ticks() { awk '{print $14 + $15}' /proc/"$1"/stat; }
+
+# wait_udp PORT: waits until a UDP tracker answers a BEP 15 connect on 127.0.0.1:PORT.
+wait_udp() {
+    /usr/bin/python3 - "$1" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.2)
+pkt = struct.pack(">QII", 0x41727101980, 0, 1)
+for _ in range(100):
+    s.sendto(pkt, ("127.0.0.1", int(sys.argv[1])))
+    try:
+        s.recvfrom(64); sys.exit(0)
+    except socket.timeout:
+        pass
+sys.exit("no UDP tracker answered")
+PY
+}

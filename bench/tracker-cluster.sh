@@ -25,22 +25,6 @@ redis_pid=$!
 pids+=("$redis_pid")
 for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
-# Waits until something answers a UDP connect on port $1.
-wait_udp() {
-    /usr/bin/python3 - "$1" <<'PY'
-import socket, struct, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.2)
-pkt = struct.pack(">QII", 0x41727101980, 0, 1)
-for _ in range(100):
-    s.sendto(pkt, ("127.0.0.1", int(sys.argv[1])))
-    try:
-        s.recvfrom(64); sys.exit(0)
-    except socket.timeout:
-        pass
-sys.exit("no UDP tracker answered")
-PY
-}
-
 load() { # port → responses/s
     "$tools/bin/aquatic_udp_load_test" -p |
         sed -e "s/^server_address = .*/server_address = \"127.0.0.1:$1\"/" \

@@ -19,22 +19,6 @@ source bench/lib.sh
 cargo_tool aquatic_udp aquatic_udp_load_test
 port=3199
 
-# Waits until something answers a UDP connect on $port.
-wait_udp() {
-    /usr/bin/python3 - "$port" <<'PY'
-import socket, struct, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.2)
-pkt = struct.pack(">QII", 0x41727101980, 0, 1)
-for _ in range(100):
-    s.sendto(pkt, ("127.0.0.1", int(sys.argv[1])))
-    try:
-        s.recvfrom(64); sys.exit(0)
-    except socket.timeout:
-        pass
-sys.exit("no UDP tracker answered")
-PY
-}
-
 start_server() { # name → sets $server_pid
     case $1 in
     nexsuj)
@@ -53,7 +37,7 @@ start_server() { # name → sets $server_pid
     esac
     server_pid=$!
     pids+=("$server_pid")
-    wait_udp
+    wait_udp "$port"
 }
 
 stop_server() {
