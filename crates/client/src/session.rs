@@ -43,12 +43,8 @@ pub(crate) struct SessionShared {
     pub http: crate::tracker::HttpClient,
     /// The UDP sockets on the peer port (uTP, and the DHT when it runs), unless TCP only.
     pub udp: Option<crate::dht::UdpPair>,
-    /// uTP on them.
+    /// uTP on them (it reads them, and passes KRPC datagrams to the DHT).
     pub utp: Option<Arc<crate::utp::Endpoint>>,
-    /// Where datagrams for uTP go, from the socket readers or from the DHT.
-    utp_feed: Option<tokio::sync::mpsc::Sender<crate::dht::Datagram>>,
-    /// The socket readers, until a DHT takes the sockets over.
-    udp_readers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// One permit per connection the session may hold (`max_connections`).
     slots: Arc<Semaphore>,
     /// Our address as peers see it (their BEP 10 `yourip`), for BEP 40 priorities.
@@ -93,19 +89,6 @@ impl SessionShared {
             encryption: self.config.encryption,
             transport: self.config.transport,
             utp: self.utp.clone(),
-        }
-    }
-
-    /// Stops reading the UDP sockets (a DHT is about to read them); its packets that are not
-    /// KRPC come back through [`Session::use_dht`].
-    pub fn stop_udp_readers(&self) {
-        for t in self
-            .udp_readers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-        {
-            t.abort();
         }
     }
 
@@ -242,35 +225,13 @@ impl Session {
     /// port (BEP 5), and the ports they send are pinged into it. Set once; later calls are
     /// ignored.
     pub fn use_dht(&self, dht: crate::dht::Dht) {
-        // A DHT on our sockets reads them; uTP's packets come from it.
-        let shares = match (&self.shared.udp, dht.local_addr()) {
-            (Some(u), Ok(a)) => u.v4.local_addr().is_ok_and(|b| a == b),
-            _ => false,
-        };
-        if shares
-            && let Some(feed) = self.shared.utp_feed.clone()
-            && let Some(mut others) = dht.other_packets(64)
-        {
-            self.shared.stop_udp_readers();
-            let forward = tokio::spawn(async move {
-                while let Some(d) = others.recv().await {
-                    if feed.try_send(d).is_err() {
-                        // The uTP driver is behind: dropped, as the kernel would.
-                    }
-                }
-            });
-            self.shared
-                .udp_readers
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(forward);
-        }
         let _ = self.shared.dht.set(dht);
     }
 
-    /// Stops the session's own readers of its UDP sockets (a DHT is about to read them).
-    pub(crate) fn stop_udp_readers(&self) {
-        self.shared.stop_udp_readers();
+    /// The KRPC datagrams of the session's UDP sockets, for the DHT node that shares them
+    /// (taken once; `None` when the session has no UDP sockets).
+    pub(crate) fn krpc_packets(&self) -> Option<tokio::sync::mpsc::Receiver<crate::dht::Datagram>> {
+        self.shared.utp.as_ref().and_then(|u| u.krpc_packets())
     }
 
     /// The session's UDP sockets (for a DHT to share), unless it runs TCP only.
@@ -289,8 +250,6 @@ impl Session {
         let (listeners, udp) = listen(&config).await?;
         let listen: Vec<SocketAddr> = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
         let utp = udp.clone().map(crate::utp::Endpoint::new);
-        let (feed_tx, feed_rx) = crate::utp::feed();
-        let utp_feed = utp.as_ref().map(|_| feed_tx.clone());
         let mut rng = Rng::from_entropy(0);
         let config_slots = config.max_connections.min(Semaphore::MAX_PERMITS);
         let shared = Arc::new(SessionShared {
@@ -311,8 +270,6 @@ impl Session {
             http,
             udp: udp.clone(),
             utp: utp.clone(),
-            utp_feed,
-            udp_readers: Mutex::new(Vec::new()),
             slots: Arc::new(Semaphore::new(config_slots)),
             external_ip: Mutex::new(None),
             dht: std::sync::OnceLock::new(),
@@ -322,17 +279,13 @@ impl Session {
             .into_iter()
             .map(|l| tokio::spawn(crate::peer::incoming::listen(l, shared.clone())))
             .collect();
-        if let (Some(ep), Some(udp)) = (utp, udp) {
+        if let Some(ep) = utp {
             let (accepted_tx, accepted_rx) = tokio::sync::mpsc::channel(64);
-            accept.push(tokio::spawn(crate::utp::drive(ep, feed_rx, accepted_tx)));
+            accept.push(tokio::spawn(crate::utp::drive(ep, accepted_tx)));
             accept.push(tokio::spawn(crate::peer::incoming::listen_utp(
                 accepted_rx,
                 shared.clone(),
             )));
-            let mut readers = shared.udp_readers.lock().unwrap_or_else(|p| p.into_inner());
-            for socket in std::iter::once(udp.v4).chain(udp.v6) {
-                readers.push(tokio::spawn(crate::utp::read_socket(socket, feed_tx.clone())));
-            }
         }
         Ok(Self { shared, accept })
     }
@@ -402,7 +355,6 @@ impl Session {
         for a in &self.accept {
             a.abort();
         }
-        self.shared.stop_udp_readers();
     }
 }
 
@@ -411,7 +363,5 @@ impl Drop for Session {
         for a in &self.accept {
             a.abort();
         }
-        // The UDP sockets close with the last reader (and the DHT, if one shares them).
-        self.shared.stop_udp_readers();
     }
 }

@@ -94,10 +94,14 @@ pub struct Connection {
     pub(crate) flight: VecDeque<Sent>,
     /// Bytes of the packets in flight that are neither acked nor selectively acked.
     pub(crate) flight_bytes: usize,
+    /// Packets of the flight marked to be sent again (so that sending need not look for them).
+    pub(crate) lost: usize,
     pub(crate) outgoing: VecDeque<u8>,
     pub(crate) close_requested: bool,
     pub(crate) fin_sent: bool,
     pub(crate) peer_wnd: u32,
+    /// The packet being handled advertised another window than the one before it.
+    pub(crate) wnd_moved: bool,
     /// Our last measurement of the peer's one-way delay, sent back in `timestamp_diff`.
     pub(crate) reply_micro: u32,
     pub(crate) ack_needed: bool,
@@ -112,6 +116,8 @@ pub struct Connection {
     pub(crate) eof: bool,
     /// Packets resent (for the statistics).
     pub(crate) resent: u64,
+    /// Packets received and dropped for want of room (for the statistics).
+    pub(crate) dropped: u64,
     /// A responder answers the SYN with a STATE before it sends any data.
     pub(crate) syn_ack_pending: bool,
 }
@@ -121,6 +127,7 @@ impl Connection {
         let mss = config.packet_size;
         Self {
             peer_wnd: config.recv_buffer as u32,
+            wnd_moved: false,
             config,
             state,
             recv_id,
@@ -131,6 +138,7 @@ impl Connection {
             rtt: Rtt::default(),
             flight: VecDeque::new(),
             flight_bytes: 0,
+            lost: 0,
             outgoing: VecDeque::new(),
             close_requested: false,
             fin_sent: false,
@@ -145,6 +153,7 @@ impl Connection {
             reorder_bytes: 0,
             eof: false,
             resent: 0,
+            dropped: 0,
             syn_ack_pending: false,
         }
     }
@@ -164,6 +173,7 @@ impl Connection {
             mark: 2,
         });
         c.seq_nr = 2;
+        c.lost = 1;
         c
     }
 
@@ -209,7 +219,7 @@ impl Connection {
     #[doc(hidden)]
     pub fn debug_line(&self) -> String {
         format!(
-            "state {:?} seq {} ack {} flight {} ({} bytes, front {:?}) outgoing {} readable {} reorder {} cwnd {} queuing {} peer_wnd {} rto {} retries {}",
+            "state {:?} seq {} ack {} flight {} ({} bytes, front {:?}) outgoing {} readable {} reorder {} cwnd {} queuing {} peer_wnd {} rto {} retries {} resent {} dropped {}",
             self.state,
             self.seq_nr,
             self.ack_nr,
@@ -225,8 +235,24 @@ impl Connection {
             self.cc.queuing_delay(),
             self.peer_wnd,
             self.rtt.rto(),
-            self.retries
+            self.retries,
+            self.resent,
+            self.dropped
         )
+    }
+
+    /// Asserts that the running counts agree with the flight they summarize.
+    #[cfg(test)]
+    pub(crate) fn check_counts(&self) {
+        let lost = self.flight.iter().filter(|s| s.resend && !s.sacked).count();
+        assert_eq!(self.lost, lost, "packets to send again");
+        let bytes: usize = self
+            .flight
+            .iter()
+            .filter(|s| !s.resend && !s.sacked)
+            .map(Sent::size)
+            .sum();
+        assert_eq!(self.flight_bytes, bytes, "bytes in flight");
     }
 
     /// The smoothed round-trip time, microseconds, once measured.
@@ -308,6 +334,8 @@ impl Connection {
             return;
         }
         self.reply_micro = (now as u32).wrapping_sub(p.timestamp);
+        // An ack that moves the window is an update (the reader made room), not a duplicate.
+        self.wnd_moved = p.wnd_size != self.peer_wnd;
         self.peer_wnd = p.wnd_size;
         // Timeouts in a row count only while the peer is silent (a closed window's acks
         // answer our probes without acknowledging them).
@@ -350,7 +378,9 @@ impl Connection {
         }
         if dist > 1 {
             let fits = self.readable.len() + self.reorder_bytes + payload.len() <= self.config.recv_buffer;
-            if fits && !self.reorder.contains_key(&seq) {
+            if !fits {
+                self.dropped += 1;
+            } else if !self.reorder.contains_key(&seq) {
                 self.reorder_bytes += payload.len();
                 self.reorder.insert(seq, (fin, payload.to_vec()));
             }
@@ -358,6 +388,7 @@ impl Connection {
         }
         if self.readable.len() + payload.len() > self.config.recv_buffer {
             // No room: not acknowledged (the ack says our window is closed), sent again later.
+            self.dropped += 1;
             return;
         }
         self.deliver(seq, payload, fin);

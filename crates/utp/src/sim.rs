@@ -7,7 +7,7 @@ use std::collections::BinaryHeap;
 use proptest::prelude::*;
 use rng::Rng;
 
-use crate::{Config, Connection, Packet, State};
+use crate::{Config, Connection, Kind, Packet, State};
 
 /// How the link mistreats packets.
 #[derive(Debug, Clone, Copy)]
@@ -100,6 +100,7 @@ fn transfer_from(
         // Both send what they may.
         for (conn, to_b) in [(Some(&mut a), true), (b.as_mut(), false)] {
             let Some(conn) = conn else { continue };
+            conn.check_counts();
             while conn.poll_transmit(now, &mut buf) {
                 let copies = if rng.below(1000) < link.dup { 2 } else { 1 };
                 for _ in 0..copies {
@@ -277,4 +278,120 @@ fn a_reader_that_stops_for_a_while_closes_the_window_without_killing_the_connect
         }
     }
     assert!(got == x, "{} of {} bytes", got.len(), x.len());
+}
+
+/// The packet a full window of out-of-order packets waits on goes again as soon as the
+/// selective acks say it is lost, though the window is full: waiting for room would wait for
+/// the timer (half a second at least), since nothing else can be acknowledged — the packets
+/// past the selective ack's reach stay counted in flight.
+#[test]
+fn a_lost_packet_ahead_of_a_full_window_goes_again_before_the_timer() {
+    let config = Config {
+        recv_buffer: 500_000,
+        ..Config::default()
+    };
+    let now = 1_000_000u64;
+    let mut a = Connection::connect(Config::default(), 1, now);
+    let mut buf = Vec::new();
+    assert!(a.poll_transmit(now, &mut buf));
+    let mut b = Connection::accept(config, &Packet::parse(&buf).unwrap(), 100, now);
+    assert!(b.poll_transmit(now, &mut buf));
+    // (The answer to the SYN; b sends nothing else until it hears from a again.)
+    a.handle(&Packet::parse(&buf).unwrap(), now);
+    assert_eq!(a.state(), State::Connected);
+    // A lossless start opens the congestion window past the peer's.
+    let mut read = vec![0u8; 1 << 20];
+    let warm = data(2_000_000, 4);
+    let (mut sent, mut got, mut now) = (0, 0, now);
+    while got < warm.len() {
+        sent += a.write(&warm[sent..]);
+        let mut to_b = Vec::new();
+        while a.poll_transmit(now, &mut buf) {
+            to_b.push(buf.clone());
+        }
+        now += 1_000;
+        to_b.iter()
+            .for_each(|p| b.handle(&Packet::parse(p).unwrap(), now));
+        got += b.read(&mut read);
+        while b.poll_transmit(now, &mut buf) {
+            a.handle(&Packet::parse(&buf).unwrap(), now);
+        }
+    }
+    assert!(a.window() > 500_000, "{}", a.window());
+    let x = data(1_000_000, 5);
+    let written = a.write(&x);
+    let mut to_b = Vec::new();
+    while a.poll_transmit(now, &mut buf) {
+        to_b.push(buf.clone());
+    }
+    assert!(
+        to_b.len() > 300,
+        "a window's worth, past a selective ack's reach: {}",
+        to_b.len()
+    );
+    // The first is lost; the peer holds all the others out of order.
+    for p in &to_b[1..] {
+        b.handle(&Packet::parse(p).unwrap(), now);
+    }
+    assert!(
+        b.recv_window() < 10_000,
+        "the peer's window is all but full: {}",
+        b.recv_window()
+    );
+    let mut to_a = Vec::new();
+    while b.poll_transmit(now, &mut buf) {
+        to_a.push(buf.clone());
+    }
+    for p in &to_a {
+        a.handle(&Packet::parse(p).unwrap(), now);
+    }
+    // Without the timer: the lost packet goes again.
+    assert!(a.poll_transmit(now, &mut buf), "the lost packet goes now");
+    assert_eq!(a.resent(), 1);
+    b.handle(&Packet::parse(&buf).unwrap(), now);
+    let n = b.read(&mut read);
+    assert_eq!(
+        n,
+        to_b.len() * (1400 - 20),
+        "everything in order, {written} written"
+    );
+    assert_eq!(&read[..n], &x[..n]);
+}
+
+/// Acks that repeat the cumulative ack are duplicates (a sign of loss) only when they repeat
+/// the window too: one with a new window says the reader made room (RFC 5681's definition).
+#[test]
+fn window_updates_are_not_duplicate_acks() {
+    let now = 1_000_000u64;
+    let mut a = Connection::connect(Config::default(), 1, now);
+    let mut buf = Vec::new();
+    assert!(a.poll_transmit(now, &mut buf));
+    let mut b = Connection::accept(Config::default(), &Packet::parse(&buf).unwrap(), 100, now);
+    assert!(b.poll_transmit(now, &mut buf));
+    a.handle(&Packet::parse(&buf).unwrap(), now);
+    a.write(&data(2_000, 1));
+    while a.poll_transmit(now, &mut buf) {}
+    let ack = |wnd_size| Packet {
+        kind: Kind::State,
+        conn_id: 1,
+        timestamp: 0,
+        timestamp_diff: 0,
+        wnd_size,
+        seq_nr: 100,
+        ack_nr: 1,
+        sack: None,
+        payload: &[],
+    };
+    for wnd in [10_000, 20_000, 30_000, 40_000] {
+        a.handle(&ack(wnd), now);
+    }
+    assert!(!a.poll_transmit(now, &mut buf), "nothing goes again");
+    for _ in 0..3 {
+        a.handle(&ack(40_000), now);
+    }
+    assert!(
+        a.poll_transmit(now, &mut buf),
+        "three duplicates: the first packet goes again"
+    );
+    assert_eq!(a.resent(), 1);
 }

@@ -32,7 +32,7 @@ pub(super) async fn receive(shared: Arc<Shared>, v6: bool) {
             continue;
         };
         // Demultiplexed by the first byte: KRPC is a bencoded dictionary; anything else belongs
-        // to whoever shares the socket (uTP), if anyone does.
+        // to whoever shares the socket, if anyone does.
         if len > 0
             && buf[0] != b'd'
             && let Some(others) = shared.others.get()
@@ -42,37 +42,57 @@ pub(super) async fn receive(shared: Arc<Shared>, v6: bool) {
             }
             continue;
         }
-        let mut ping = Vec::new();
-        let answer = {
-            let mut s = shared.state();
-            let now = Instant::now().into_std();
-            if !s.sources.allow(from.ip(), now) {
-                s.stats.rate_limited += 1;
-                continue;
-            }
-            let start = s.rng.below(usize::MAX);
-            match s.node.incoming(&buf[..len], from, now, start) {
-                Incoming::Answer(a) => {
-                    s.stats.queries_in += 1;
-                    Some(a)
-                }
-                Incoming::Reply(m) => {
-                    ping = on_reply(&mut s, *m, from, now);
-                    None
-                }
-                Incoming::Nothing => {
-                    s.stats.bad_packets += 1;
-                    None
-                }
-            }
+        on_packet(&shared, socket, &buf[..len], from).await;
+    }
+}
+
+/// Takes the packets another reader of the sockets passes on (uTP's, on a session's port).
+pub(super) async fn receive_fed(
+    shared: Arc<Shared>,
+    mut packets: tokio::sync::mpsc::Receiver<super::Datagram>,
+) {
+    while let Some((packet, from)) = packets.recv().await {
+        let Some(socket) = shared.socket_for(&from) else {
+            continue;
         };
-        if let Some(a) = answer {
-            let _ = socket.send_to(&a, from).await;
+        // Held to the same size as a packet read here.
+        let packet = &packet[..packet.len().min(PACKET)];
+        on_packet(&shared, socket, packet, from).await;
+    }
+}
+
+/// Answers a query, or takes an answer to ours.
+async fn on_packet(shared: &Arc<Shared>, socket: &tokio::net::UdpSocket, packet: &[u8], from: SocketAddr) {
+    let mut ping = Vec::new();
+    let answer = {
+        let mut s = shared.state();
+        let now = Instant::now().into_std();
+        if !s.sources.allow(from.ip(), now) {
+            s.stats.rate_limited += 1;
+            return;
         }
-        for (_, addr) in ping {
-            let shared = shared.clone();
-            tokio::spawn(async move { shared.query(addr, Method::Ping).await });
+        let start = s.rng.below(usize::MAX);
+        match s.node.incoming(packet, from, now, start) {
+            Incoming::Answer(a) => {
+                s.stats.queries_in += 1;
+                Some(a)
+            }
+            Incoming::Reply(m) => {
+                ping = on_reply(&mut s, *m, from, now);
+                None
+            }
+            Incoming::Nothing => {
+                s.stats.bad_packets += 1;
+                None
+            }
         }
+    };
+    if let Some(a) = answer {
+        let _ = socket.send_to(&a, from).await;
+    }
+    for (_, addr) in ping {
+        let shared = shared.clone();
+        tokio::spawn(async move { shared.query(addr, Method::Ping).await });
     }
 }
 

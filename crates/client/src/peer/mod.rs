@@ -109,10 +109,7 @@ pub(crate) async fn open(
     dial: &Dial,
     ours: &Handshake,
 ) -> Result<(Transport, Handshake), ConnectError> {
-    let utp = dial
-        .utp
-        .as_ref()
-        .filter(|u| u.sockets.socket_for(&addr).is_some());
+    let utp = dial.utp.as_ref().filter(|u| u.reaches(&addr));
     let order: &[bool] = match (dial.transport, utp.is_some()) {
         (TransportPolicy::Utp, true) => &[true],
         (TransportPolicy::Both, true) if dial.try_utp(&addr) => &[true, false],

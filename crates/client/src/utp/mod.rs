@@ -1,14 +1,16 @@
-//! uTP on the session's UDP sockets: the thin driver around the pure `utp` crate. One task
-//! takes the datagrams (from the sockets, or from the DHT when it shares them: packets that
-//! do not start with `d`), hands each to its connection by (address, connection id), runs
-//! the retransmission timers, and passes new incoming connections to the session. Streams
-//! send from the caller's task, straight to the socket.
+//! uTP on the session's UDP sockets: the thin driver around the pure `utp` crate. A task per
+//! socket reads it, hands each datagram to its connection by (address, connection id) — or to
+//! the DHT when it is KRPC (it starts with `d`) — and passes new incoming connections to the
+//! session; one more runs the retransmission timers. Streams send from the caller's task,
+//! straight to the socket.
 
+mod io;
 mod stream;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::Waker;
 use std::time::Duration;
 
@@ -20,10 +22,10 @@ use crate::rng::Rng;
 
 pub(crate) use stream::UtpStream;
 
-/// Datagrams handled before their connections answer (one ack covers them all).
-const BATCH: usize = 64;
-/// Datagrams waiting for the driver; past this the newest are dropped, as the kernel would.
-const FEED: usize = 4096;
+/// Datagrams taken from a socket that is not drained before their connections answer.
+const ANSWER_AFTER: usize = 64;
+/// KRPC datagrams waiting for the DHT; past this the newest are dropped, as the kernel would.
+const KRPC_QUEUE: usize = 256;
 /// How often timers are looked at (the shortest retransmission timeout is 500 ms).
 const TICK: Duration = Duration::from_millis(20);
 /// A guard on an outgoing connection's wait: the connection itself gives up after its SYN
@@ -55,7 +57,9 @@ pub(crate) fn lock(e: &Mutex<Entry>) -> MutexGuard<'_, Entry> {
 
 /// The session's uTP endpoint.
 pub(crate) struct Endpoint {
-    pub sockets: UdpPair,
+    sockets: Vec<Arc<io::Socket>>,
+    /// Where KRPC datagrams go once a DHT node shares the sockets.
+    krpc: OnceLock<mpsc::Sender<Datagram>>,
     pub config: utp::Config,
     conns: Mutex<HashMap<(SocketAddr, u16), Shared>>,
     /// Peers whose uTP went unanswered (forgotten all at once past [`MAX_UNANSWERED`]).
@@ -76,13 +80,33 @@ impl Endpoint {
     /// An endpoint on `sockets`.
     pub fn new(sockets: UdpPair) -> Arc<Self> {
         Arc::new(Self {
-            sockets,
+            sockets: std::iter::once(sockets.v4)
+                .chain(sockets.v6)
+                .map(|s| Arc::new(io::Socket::new(s)))
+                .collect(),
+            krpc: OnceLock::new(),
             config: utp::Config::default(),
             conns: Mutex::new(HashMap::new()),
             unanswered: Mutex::new(std::collections::HashSet::new()),
             rng: Mutex::new(Rng::from_entropy(0x0075_7470)),
             epoch: std::time::Instant::now(),
         })
+    }
+
+    /// The socket that reaches `to`, if there is one of its family.
+    fn socket_for(&self, to: &SocketAddr) -> Option<&Arc<io::Socket>> {
+        self.sockets.iter().find(|s| s.ipv4 == to.is_ipv4())
+    }
+
+    /// Whether uTP can reach `addr` (a socket of its family).
+    pub fn reaches(&self, addr: &SocketAddr) -> bool {
+        self.socket_for(addr).is_some()
+    }
+
+    /// The KRPC datagrams the sockets receive, for the DHT node that shares them. Once.
+    pub fn krpc_packets(&self) -> Option<mpsc::Receiver<Datagram>> {
+        let (tx, rx) = mpsc::channel(KRPC_QUEUE);
+        self.krpc.set(tx).ok().map(|()| rx)
     }
 
     /// Whether `addr` did not answer a uTP connection before.
@@ -111,22 +135,29 @@ impl Endpoint {
         self.conns.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Sends what `e`'s connection has to send. A full socket buffer drops the packet, which
-    /// uTP treats as a loss.
+    /// Sends what `e`'s connection has to send, as few calls as the packets' sizes allow. A
+    /// full socket buffer drops packets, which uTP treats as a loss.
     pub fn flush(&self, e: &mut Entry) {
-        let Some(socket) = self.sockets.socket_for(&e.addr) else {
+        let Some(socket) = self.socket_for(&e.addr) else {
             return;
         };
         let now = self.now();
-        let mut buf = Vec::with_capacity(self.config.packet_size + 64);
-        while e.conn.poll_transmit(now, &mut buf) {
-            let _ = socket.try_send_to(&buf, e.addr);
-        }
+        OUT.with_borrow_mut(|(packet, batch)| {
+            while e.conn.poll_transmit(now, packet) {
+                if !batch.push(packet) {
+                    socket.send(batch, e.addr);
+                    batch.clear();
+                    batch.push(packet);
+                }
+            }
+            socket.send(batch, e.addr);
+            batch.clear();
+        });
     }
 
     /// Opens a connection to `addr`; fails after [`CONNECT_TIMEOUT`] without an answer.
     pub async fn connect(self: &Arc<Self>, addr: SocketAddr) -> std::io::Result<UtpStream> {
-        if self.sockets.socket_for(&addr).is_none() {
+        if !self.reaches(&addr) {
             return Err(std::io::Error::other("no UDP socket of that address family"));
         }
         let entry = {
@@ -254,64 +285,77 @@ pub(crate) fn wake(e: &mut Entry) {
     }
 }
 
-/// Reads the sockets until the DHT takes them over (the task is then aborted), passing
-/// what is not KRPC to `feed`.
-pub(crate) async fn read_socket(socket: Arc<tokio::net::UdpSocket>, feed: mpsc::Sender<Datagram>) {
-    let mut buf = vec![0u8; 65_536];
-    loop {
-        let Ok((n, from)) = socket.recv_from(&mut buf).await else {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        if n > 0 && buf[0] != b'd' && feed.try_send((buf[..n].to_vec(), from)).is_err() {
-            // The driver is behind: dropped, as a full socket buffer would.
-        }
-    }
-}
-
-/// The driver: datagrams in, timers, new connections out to `accepted`.
-pub(crate) async fn drive(
+/// Reads `socket` and runs the timers: datagrams in (a system call's worth, then the answers:
+/// one ack covers them all), new connections out to `accepted`.
+async fn receive(
     ep: Arc<Endpoint>,
-    mut feed: mpsc::Receiver<Datagram>,
+    socket: Arc<io::Socket>,
     accepted: mpsc::Sender<(UtpStream, SocketAddr)>,
 ) {
-    let mut tick = tokio::time::interval(TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut bufs = socket.receive_buffers();
     let mut touched = Vec::new();
+    let mut unanswered = 0;
     loop {
-        tokio::select! {
-            // Packets first: a timer must not fire for an answer that is already here.
-            biased;
-            got = feed.recv() => {
-                let Some(first) = got else { return };
-                // This one and whatever else is queued (up to a batch), then the answers.
-                let mut next = Some(first);
-                let mut n = 0;
-                while let Some((bytes, from)) = next.take() {
-                    if let Some(stream) = ep.on_datagram(&bytes, from, &mut touched)
-                        && accepted.try_send((stream, from)).is_err()
+        if socket.udp.readable().await.is_err() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        }
+        let got = socket.udp.try_io(tokio::io::Interest::READABLE, || {
+            socket.receive(&mut bufs, |bytes, from| {
+                if bytes.first() == Some(&b'd') {
+                    if let Some(krpc) = ep.krpc.get()
+                        && krpc.try_send((bytes.to_vec(), from)).is_err()
                     {
-                        tracing::debug!(%from, "uTP connection refused: the accept queue is full");
+                        // The DHT is behind: dropped, as a full socket buffer would.
                     }
-                    n += 1;
-                    if n < BATCH {
-                        next = feed.try_recv().ok();
-                    }
+                    return;
                 }
-                for entry in touched.drain(..) {
-                    let mut e = lock(&entry);
-                    ep.flush(&mut e);
-                    wake(&mut e);
+                unanswered += 1;
+                if let Some(stream) = ep.on_datagram(bytes, from, &mut touched)
+                    && accepted.try_send((stream, from)).is_err()
+                {
+                    tracing::debug!(%from, "uTP connection refused: the accept queue is full");
                 }
+            })
+        });
+        // Answered once the socket is drained, or every so many datagrams while it is not (as
+        // libtorrent defers its acks): an ack per system call would be one per datagram or
+        // two when the sender is slower than us, and the sender pays for each.
+        let drained = !matches!(got, Ok(()));
+        if drained || unanswered >= ANSWER_AFTER {
+            unanswered = 0;
+            for entry in touched.drain(..) {
+                let mut e = lock(&entry);
+                ep.flush(&mut e);
+                wake(&mut e);
             }
-            _ = tick.tick() => ep.tick(),
+        }
+        match got {
+            Ok(()) => tokio::task::coop::consume_budget().await,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            // ICMP errors from earlier sends surface here on Linux; nothing to do.
+            Err(e) => tracing::trace!(error = %e, "uTP receive"),
         }
     }
 }
 
-/// The feed for [`drive`].
-pub(crate) fn feed() -> (mpsc::Sender<Datagram>, mpsc::Receiver<Datagram>) {
-    mpsc::channel(FEED)
+/// The driver: every socket read, the timers run, new connections out to `accepted`.
+pub(crate) async fn drive(ep: Arc<Endpoint>, accepted: mpsc::Sender<(UtpStream, SocketAddr)>) {
+    let mut readers = tokio::task::JoinSet::new();
+    for socket in ep.sockets.clone() {
+        readers.spawn(receive(ep.clone(), socket, accepted.clone()));
+    }
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        ep.tick();
+    }
+}
+
+thread_local! {
+    /// A packet and the batch it joins, reused by every flush on this thread.
+    static OUT: RefCell<(Vec<u8>, io::Segments)> = RefCell::new((Vec::with_capacity(1500), io::Segments::default()));
 }
 
 #[cfg(test)]
