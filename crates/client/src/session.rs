@@ -167,48 +167,40 @@ async fn bind_all(ips: &[IpAddr], port: u16) -> io::Result<Vec<TcpListener>> {
 async fn listen(
     config: &SessionConfig,
 ) -> Result<(Vec<TcpListener>, Option<crate::dht::UdpPair>), ClientError> {
-    let mut last_error = None;
-    let draws = if config.ports == (0, 0) && config.transport.utp() {
-        16
-    } else {
-        1
+    if !config.transport.utp() {
+        return Ok((listen_tcp(config).await?, None));
+    }
+    // A port where both TCP and UDP are free: peers reach uTP and the DHT on the TCP port.
+    let ports: Vec<u16> = match config.ports {
+        (0, 0) => vec![0; 16],
+        (first, last) => (first..=last.max(first)).collect(),
     };
-    for _ in 0..draws {
-        let listeners = listen_tcp(config).await?;
+    let mut udp_error = None;
+    for port in ports {
+        let Ok(listeners) = listen_tcp_on(config, port).await else {
+            continue;
+        };
         let Some(first) = listeners.first().and_then(|l| l.local_addr().ok()) else {
             return Ok((listeners, None));
         };
-        if !config.transport.utp() {
-            return Ok((listeners, None));
-        }
         match crate::dht::UdpPair::bind(first) {
             Ok(u) => return Ok((listeners, Some(u))),
-            Err(e) => last_error = Some((first, e)),
+            Err(e) => udp_error = Some((first, e)),
         }
     }
-    // Only the UDP side failed: TCP alone, said in the log.
-    if let Some((addr, e)) = last_error {
-        tracing::warn!(%addr, error = %e, "no UDP socket for uTP on the peer port; TCP only");
+    // No port of the range has both free: TCP alone, said in the log.
+    if let Some((addr, e)) = udp_error {
+        tracing::warn!(%addr, error = %e, "no UDP socket for uTP on any free peer port; TCP only");
     }
     Ok((listen_tcp(config).await?, None))
 }
 
+/// The first port of the range where the listening sockets bind.
 async fn listen_tcp(config: &SessionConfig) -> Result<Vec<TcpListener>, ClientError> {
     let (first, last) = config.ports;
     let mut error = io::Error::other("no port to try");
     for port in first..=last.max(first) {
-        let attempt = if config.listen_addrs.is_empty() {
-            // Dual-stack [::] where IPv6 exists, else plain IPv4.
-            match bind_all(&[IpAddr::V6(Ipv6Addr::UNSPECIFIED)], port).await {
-                Err(e) if e.kind() != io::ErrorKind::AddrInUse => {
-                    bind_all(&[IpAddr::V4(Ipv4Addr::UNSPECIFIED)], port).await
-                }
-                other => other,
-            }
-        } else {
-            bind_all(&config.listen_addrs, port).await
-        };
-        match attempt {
+        match listen_tcp_on(config, port).await {
             Ok(l) => return Ok(l),
             Err(e) => error = e,
         }
@@ -218,6 +210,21 @@ async fn listen_tcp(config: &SessionConfig) -> Result<Vec<TcpListener>, ClientEr
         last,
         source: error,
     })
+}
+
+/// The listening sockets on `port`: dual-stack `[::]` where IPv6 exists, else plain IPv4,
+/// unless addresses are configured.
+async fn listen_tcp_on(config: &SessionConfig, port: u16) -> io::Result<Vec<TcpListener>> {
+    if config.listen_addrs.is_empty() {
+        match bind_all(&[IpAddr::V6(Ipv6Addr::UNSPECIFIED)], port).await {
+            Err(e) if e.kind() != io::ErrorKind::AddrInUse => {
+                bind_all(&[IpAddr::V4(Ipv4Addr::UNSPECIFIED)], port).await
+            }
+            other => other,
+        }
+    } else {
+        bind_all(&config.listen_addrs, port).await
+    }
 }
 
 impl Session {
