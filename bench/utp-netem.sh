@@ -13,7 +13,8 @@
 #   3. the same with CUBIC beside libtorrent's own uTP pair (libtorrent seeding here to libtorrent there).
 # Needs root (ip netns, tc).
 #
-#   bash bench/utp-netem.sh      # env: SIZE (default 64M), NEXSUJ
+#   bash bench/utp-netem.sh      # env: SIZE (default 64M), NEXSUJ, DELAY, LOSS,
+#                                # FLOWS (default "cubic:nexsuj bbr:nexsuj cubic:libtorrent": CC:PROGRAM pairs)
 set -euo pipefail
 
 size=${SIZE:-64M}
@@ -147,7 +148,7 @@ start_download() { # PROGRAM
     dl=$!
 }
 
-for run in cubic:nexsuj bbr:nexsuj cubic:libtorrent; do
+for run in ${FLOWS:-cubic:nexsuj bbr:nexsuj cubic:libtorrent}; do
     cc=${run%%:*} program=${run#*:}
     alone=$(bulk 20 "$cc")
     rm -rf "$tmp/out" && mkdir -p "$tmp/out"
