@@ -31,7 +31,6 @@ if [[ ! -x $rqbit ]]; then
 fi
 source "$(dirname "$0")/pairs.sh"
 
-lt="$(cd "$(dirname "$0")" && pwd)/lt_peer.py"
 
 lt_port=$(free_port)
 $py "$lt" seed "$tmp/data.torrent" "$tmp/seed" "$lt_port" >"$tmp/seed.log" &

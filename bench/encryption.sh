@@ -19,7 +19,6 @@ ticks() { awk '{print $14 + $15}' /proc/"$1"/stat; }
 hz=$(getconf CLK_TCK)
 gib=$(echo "scale=6; $(stat -c %s "$tmp/seed/data.bin") / 1073741824" | bc)
 
-lt="$(cd "$(dirname "$0")" && pwd)/lt_peer.py"
 
 # lt_crypto plaintext|rc4: libtorrent's settings for it (policies disabled|forced = 2|0, levels plaintext|rc4 = 1|2).
 lt_crypto() {

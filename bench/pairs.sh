@@ -1,11 +1,15 @@
-# Shared by the benchmarks that time transfers between peers on loopback (client.sh, encryption.sh, utp.sh), sourced
-# after they set $nexsuj, $size and $piece: a scratch folder and background processes removed on exit, free ports,
-# and $size bytes of pseudo-random data with its torrent ($tmp/seed/data.bin, $tmp/data.torrent).
+# Shared by the benchmarks that time transfers between peers (client.sh, encryption.sh, utp.sh, utp-netem.sh),
+# sourced after they set $nexsuj, $size and $piece: a scratch folder and background processes removed on exit, free
+# ports, $size bytes of pseudo-random data with its torrent ($tmp/seed/data.bin, $tmp/data.torrent), and the
+# libtorrent peer ($lt, with $lt_utp its settings for uTP only, encryption off).
 
 py=/usr/bin/python3
 [[ -x $nexsuj ]] || { echo "error: $nexsuj not found (cargo build --release -p nexsuj)" >&2; exit 1; }
 [[ -x /usr/bin/time ]] || { echo "error: /usr/bin/time not found (apt-get install time)" >&2; exit 1; }
 $py -c 'import libtorrent' || { echo "error: run interop/setup.sh (python3-libtorrent)" >&2; exit 1; }
+lt="$(cd "$(dirname "$0")" && pwd)/lt_peer.py"
+# libtorrent over uTP only, encryption off (policy disabled = 2).
+lt_utp='{"enable_outgoing_utp":true,"enable_incoming_utp":true,"enable_outgoing_tcp":false,"enable_incoming_tcp":false,"out_enc_policy":2,"in_enc_policy":2}'
 
 tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/nexsuj-bench.XXXXXX")
 pids=()

@@ -74,12 +74,16 @@ port=$(free_port)
 pids+=($!)
 for _ in $(seq 300); do grep -q "pieces verified" "$tmp/seed.log" && break; sleep 0.1; done
 
+nexsuj_download() { # TRANSPORT PORT: nexsuj downloads into $tmp/out in the namespace
+    ip netns exec "$ns" "$nexsuj" download "$tmp/data.torrent" -o "$tmp/out" --no-trackers --no-dht \
+        --encryption disabled --transport "$1" --peer "$host:$port" --listen "$guest" --port "$2"
+}
+
 download() { # TRANSPORT: prints seconds
     rm -rf "$tmp/out" && mkdir -p "$tmp/out"
     local start end
     start=$(date +%s.%N)
-    ip netns exec "$ns" "$nexsuj" download "$tmp/data.torrent" -o "$tmp/out" --no-trackers --no-dht \
-        --encryption disabled --transport "$1" --peer "$host:$port" --listen "$guest" --port 7001 >"$tmp/dl.log" 2>&1
+    nexsuj_download "$1" 7001 >"$tmp/dl.log" 2>&1
     end=$(date +%s.%N)
     cmp -s "$tmp/seed/data.bin" "$tmp/out/data.bin" || { echo "error: $1 download differs" >&2; exit 1; }
     echo "$end - $start" | bc
@@ -129,9 +133,7 @@ bulk() { # SECONDS CC: prints the flow's Mbit/s
     tail -1 "$tmp/bulk.out"
 }
 written() { du -B1 "$tmp/out/data.bin" 2>/dev/null | cut -f1 || echo 0; } # bytes on disk (the file is sparse)
-# libtorrent's own uTP pair, for reference: its seeder here, its leecher in the namespace, TCP off both ways.
-lt="$(cd "$(dirname "$0")" && pwd)/lt_peer.py"
-lt_utp='{"enable_outgoing_utp":true,"enable_incoming_utp":true,"enable_outgoing_tcp":false,"enable_incoming_tcp":false,"out_enc_policy":2,"in_enc_policy":2}'
+# libtorrent's own uTP pair ($lt_utp), for reference: its seeder here, its leecher in the namespace.
 lt_port=$(free_port)
 LT_LISTEN=$host $py "$lt" seed "$tmp/data.torrent" "$tmp/seed" "$lt_port" - "$lt_utp" >"$tmp/lt-seed.log" 2>&1 &
 pids+=($!)
@@ -139,8 +141,7 @@ for _ in $(seq 100); do grep -q ready "$tmp/lt-seed.log" && break; sleep 0.1; do
 
 start_download() { # PROGRAM
     if [[ $1 == nexsuj ]]; then
-        ip netns exec "$ns" "$nexsuj" download "$tmp/data.torrent" -o "$tmp/out" --no-trackers --no-dht \
-            --encryption disabled --transport utp --peer "$host:$port" --listen "$guest" --port 7002 >"$tmp/dl2.log" 2>&1 &
+        nexsuj_download utp 7002 >"$tmp/dl2.log" 2>&1 &
     else
         ip netns exec "$ns" env LT_LISTEN="$guest" LT_PEER_HOST="$host" \
             $py "$lt" leech "$tmp/data.torrent" "$tmp/out" 7003 "$lt_port" "$lt_utp" >"$tmp/dl2.log" 2>&1 &

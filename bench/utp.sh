@@ -17,10 +17,6 @@ piece=1MiB
 source "$(dirname "$0")/pairs.sh"
 bytes=$(stat -c %s "$tmp/seed/data.bin")
 
-lt="$(cd "$(dirname "$0")" && pwd)/lt_peer.py"
-
-# libtorrent over uTP only, encryption off (policy disabled = 2).
-lt_utp='{"enable_outgoing_utp":true,"enable_incoming_utp":true,"enable_outgoing_tcp":false,"enable_incoming_tcp":false,"out_enc_policy":2,"in_enc_policy":2}'
 
 # seed PROGRAM TRANSPORT: starts the seeder; sets seed_pid, seed_port.
 seed() {

@@ -77,15 +77,6 @@ impl UdpPair {
             v6: v6.map(Arc::new),
         })
     }
-
-    /// The socket that reaches `to`.
-    pub fn socket_for(&self, to: &SocketAddr) -> Option<&Arc<UdpSocket>> {
-        let family = |s: &UdpSocket| s.local_addr().is_ok_and(|a| a.is_ipv4() == to.is_ipv4());
-        if family(&self.v4) {
-            return Some(&self.v4);
-        }
-        self.v6.as_ref().filter(|s| family(s))
-    }
 }
 
 impl Default for DhtConfig {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use redis::{Connection, ErrorKind, RedisResult, ServerErrorKind, Value};
 use tracker_proto::common::ResponsePeer;
 
+use super::connection::stale;
 use super::{ANNOUNCE_LUA, SharedError, SharedSwarms, parse_announce};
 use crate::swarm::{Announce, AnnounceOutcome};
 
@@ -80,11 +81,6 @@ impl BlockingLink {
         self.conn = None;
         self.retry_at = Instant::now() + self.backoff;
     }
-}
-
-/// An error of the connection rather than of the command: worth one reconnection.
-pub(super) fn stale(e: &redis::RedisError) -> bool {
-    (e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error()) && !e.is_timeout()
 }
 
 impl SharedSwarms {

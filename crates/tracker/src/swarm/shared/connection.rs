@@ -139,7 +139,7 @@ impl Backend {
     pub async fn query_pipeline<T: FromRedisValue>(&self, pipe: &redis::Pipeline) -> RedisResult<T> {
         match self {
             Self::Single(c) => match pipe.query_async(&mut c.clone()).await {
-                Err(e) if super::blocking::stale(&e) => pipe.query_async(&mut c.clone()).await,
+                Err(e) if stale(&e) => pipe.query_async(&mut c.clone()).await,
                 done => done,
             },
             Self::Cluster(c) => pipe.query_async(&mut c.clone()).await,
@@ -152,10 +152,15 @@ impl Backend {
     pub async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
         match self {
             Self::Single(c) => match cmd.query_async(&mut c.clone()).await {
-                Err(e) if super::blocking::stale(&e) => cmd.query_async(&mut c.clone()).await,
+                Err(e) if stale(&e) => cmd.query_async(&mut c.clone()).await,
                 done => done,
             },
             Self::Cluster(c) => cmd.query_async(&mut c.clone()).await,
         }
     }
+}
+
+/// An error of the connection rather than of the command: worth one reconnection.
+pub(super) fn stale(e: &redis::RedisError) -> bool {
+    (e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error()) && !e.is_timeout()
 }
